@@ -25,6 +25,8 @@ public final class MachineLayout {
     /** PVH {@code hvm_start_info} and its memory map. */
     public static final long PVH_START_INFO = 0x6000;
     public static final long PVH_MEMMAP = 0x6100;
+    /** PVH module list (the initrd): one 32-byte hvm_modlist_entry between start_info and the memmap. */
+    public static final long PVH_MODLIST = 0x6080;
     /** Linux zero page (boot_params) for the bzImage 64-bit entry. */
     public static final long ZERO_PAGE = 0x7000;
     /** Boot GDT and identity page tables set up by the VMM for 64-bit entries. */
@@ -32,6 +34,8 @@ public final class MachineLayout {
     public static final long BOOT_PML4 = 0x9000;
     public static final long BOOT_PDPT = 0xA000;
     public static final long BOOT_PD = 0xB000;
+    /** Page directories from BOOT_PD on (0xB000..0xEFFF): 4 x 1 GiB of 2 MiB pages = the first 4 GiB. */
+    public static final int BOOT_PD_COUNT = 4;
     /** Boot stack top for entries that want one. */
     public static final long BOOT_STACK_TOP = 0x8FF0;
     public static final long CMDLINE = 0x20000;
@@ -61,4 +65,13 @@ public final class MachineLayout {
     public static final int I8042_DATA_PORT = 0x60;
     /** QEMU-compatible isa-debug-exit: {@code out 0xf4, v} ends the VM with status v. */
     public static final int DEBUG_EXIT_PORT = 0xF4;
+
+    /**
+     * ACPI hardware-reduced sleep/reset registers (FADT SLEEP_CONTROL_REG, SLEEP_STATUS_REG,
+     * RESET_REG), one byte each. 0x600 is free of every legacy PC device (PIT, PIC, i8042, RTC,
+     * POST 0x80, COM ports, debug-exit, PCI 0xCF8) and is where PCs commonly put their ACPI PM block.
+     */
+    public static final int ACPI_SLEEP_CONTROL_PORT = 0x600;
+    public static final int ACPI_SLEEP_STATUS_PORT = 0x601;
+    public static final int ACPI_RESET_PORT = 0x602;
 }

@@ -1,0 +1,293 @@
+package io.jremus.vmm;
+
+import io.jremus.vmm.boot.BootException;
+import io.jremus.vmm.boot.BootPlan;
+import io.jremus.vmm.boot.GuestRamLayout;
+import io.jremus.vmm.boot.KernelBoot;
+import io.jremus.vmm.boot.RamRegion;
+import io.jremus.vmm.config.SerialConfig;
+import io.jremus.vmm.config.VmConfig;
+import io.jremus.vmm.devices.PowerControl;
+import io.jremus.vmm.devices.bus.MmioBus;
+import io.jremus.vmm.devices.bus.PioBus;
+import io.jremus.vmm.devices.debugexit.DebugExit;
+import io.jremus.vmm.devices.i8042.I8042;
+import io.jremus.vmm.devices.serial.Serial8250;
+import io.jremus.vmm.machine.Machine;
+import io.jremus.vmm.memory.DirtyPages;
+import io.jremus.vmm.memory.GuestMemory;
+import io.jremus.vmm.memory.GuestRamAllocator;
+import io.jremus.vmm.vcpu.BootStateWriter;
+import io.jremus.vmm.vcpu.ExitHandler;
+import io.jremus.vmm.vcpu.StopReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One virtual machine assembled from a {@link VmConfig}: the KVM {@link Machine}, the device
+ * buses and devices, and the booted guest. This is what {@code jremus run} runs and what the
+ * replication layer will checkpoint.
+ *
+ * <p>Routes vCPU exits to the buses (it is the machine's {@link ExitHandler}) and turns the
+ * guest's power-off and reset requests into a stop of the whole VM ({@link PowerControl}).
+ */
+public final class Vm implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Vm.class);
+
+    /**
+     * Host-side choices that are not part of the VM's identity.
+     *
+     * @param serialTee also receives every byte of the guest's serial output (tests, benchmarks); may be null
+     */
+    public record Options(OutputStream serialTee) {
+        public static Options defaults() {
+            return new Options(null);
+        }
+    }
+
+    private final VmConfig config;
+    private final Machine machine;
+    private final PioBus pio = new PioBus();
+    private final MmioBus mmio = new MmioBus();
+    private final Serial8250 serial;
+    private final OutputStream serialSink;
+    private final BootPlan bootPlan;
+    private Thread serialFlusher;
+
+    private Vm(VmConfig config, Machine machine, Serial8250 serial, OutputStream serialSink, BootPlan bootPlan) {
+        this.config = config;
+        this.machine = machine;
+        this.serial = serial;
+        this.serialSink = serialSink;
+        this.bootPlan = bootPlan;
+    }
+
+    /** Creates the VM, its devices and loads the guest; vCPUs start with {@link #start}. */
+    public static Vm create(VmConfig config, Options options) {
+        List<GuestRamAllocator.Range> ranges = new ArrayList<>();
+        for (RamRegion r : GuestRamLayout.regionsFor(config.memoryBytes())) {
+            ranges.add(new GuestRamAllocator.Range(r.guestAddress(), r.size()));
+        }
+        OutputStream sink = openSerialSink(config.serial(), options.serialTee());
+        Machine machine = null;
+        try {
+            machine = Machine.create(ranges, config.vcpus());
+            Machine m = machine;
+            PowerControl power = new PowerControl() {
+                @Override
+                public void powerOff(int exitCode) {
+                    m.requestStop(StopReason.powerOff(exitCode));
+                }
+
+                @Override
+                public void reset() {
+                    m.requestStop(StopReason.reset());
+                }
+            };
+            Serial8250 serial = new Serial8250(sink, machine.interruptLine(MachineLayout.SERIAL_COM1_GSI));
+            BootPlan plan = boot(config, machine.memory());
+            BootStateWriter.apply(machine.vcpus().getFirst(), plan);
+            Vm vm = new Vm(config, machine, serial, sink, plan);
+            vm.pio.register(MachineLayout.SERIAL_COM1_PORT, Serial8250.PORT_COUNT, serial)
+                    .register(MachineLayout.I8042_DATA_PORT, I8042.PORT_COUNT, new I8042(power))
+                    .register(MachineLayout.DEBUG_EXIT_PORT, DebugExit.PORT_COUNT, new DebugExit(power));
+            log.debug("loaded {}", plan.loaded());
+            return vm;
+        } catch (RuntimeException e) {
+            if (machine != null) machine.close();
+            closeQuietly(sink);
+            throw e;
+        }
+    }
+
+    private static BootPlan boot(VmConfig config, GuestMemory memory) {
+        try {
+            return KernelBoot.boot(memory, config.kernel(), config.initrd().orElse(null), config.cmdline(), 0);
+        } catch (BootException e) {
+            throw new VmmException(VmmException.Kind.USER, "kernel " + config.kernel() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new VmmException(VmmException.Kind.USER, "cannot read the kernel or initrd: " + e.getMessage(), e);
+        }
+    }
+
+    private static OutputStream openSerialSink(SerialConfig serial, OutputStream tee) {
+        OutputStream base = switch (serial) {
+            case SerialConfig.Stdout s -> new NonClosingStream(System.out);
+            case SerialConfig.None n -> OutputStream.nullOutputStream();
+            case SerialConfig.ToFile f -> {
+                try {
+                    yield new FileOutputStream(f.path().toFile(), true);
+                } catch (IOException e) {
+                    throw new VmmException(VmmException.Kind.USER, "serial: cannot open " + f.path() + ": " + e.getMessage(), e);
+                }
+            }
+        };
+        return tee == null ? base : new TeeStream(base, tee);
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+
+    public GuestMemory memory() {
+        return machine.memory();
+    }
+
+    public BootPlan bootPlan() {
+        return bootPlan;
+    }
+
+    /** Starts the vCPUs. */
+    public void start() {
+        machine.start(new Exits());
+        // The UART flushes on newline; this catches prompts and partial lines.
+        serialFlusher = Thread.ofPlatform().name("serial-flush").daemon(true).start(() -> {
+            while (!machine.stopped().isDone()) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                serial.flush();
+            }
+        });
+    }
+
+    /** Pauses all vCPUs; returns the pause latency in nanoseconds. */
+    public long pause() {
+        long ns = machine.pause();
+        serial.flush();
+        return ns;
+    }
+
+    public void resume() {
+        machine.resume();
+    }
+
+    /** Dirty pages since the previous harvest: KVM's log united with the VMM's own writes. */
+    public DirtyPages harvestDirtyPages() {
+        return machine.dirtyTracker().harvest();
+    }
+
+    public StopReason awaitStop(long timeout, TimeUnit unit) throws TimeoutException, InterruptedException {
+        StopReason r = machine.awaitStop(timeout, unit);
+        serial.flush();
+        return r;
+    }
+
+    public void stop(String why) {
+        machine.stop(why);
+    }
+
+    @Override
+    public void close() {
+        machine.close();
+        if (serialFlusher != null) serialFlusher.interrupt();
+        serial.flush();
+        closeQuietly(serialSink);
+    }
+
+    private static void closeQuietly(OutputStream s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // best effort at teardown
+        }
+    }
+
+    /** vCPU exits → buses. */
+    private final class Exits implements ExitHandler {
+        @Override
+        public long pioIn(int port, int size) {
+            return pio.read(port, size);
+        }
+
+        @Override
+        public void pioOut(int port, int size, long value) {
+            pio.write(port, size, value);
+        }
+
+        @Override
+        public long mmioRead(long address, int size) {
+            return mmio.read(address, size);
+        }
+
+        @Override
+        public void mmioWrite(long address, int size, long value) {
+            mmio.write(address, size, value);
+        }
+    }
+
+    /** Keeps System.out open when the VM closes its serial sink. */
+    private static final class NonClosingStream extends OutputStream {
+        private final OutputStream out;
+
+        NonClosingStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+    }
+
+    private static final class TeeStream extends OutputStream {
+        private final OutputStream a;
+        private final OutputStream b;
+
+        TeeStream(OutputStream a, OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int x) throws IOException {
+            a.write(x);
+            b.write(x);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            a.flush();
+            b.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                a.close();
+            } finally {
+                b.flush();
+            }
+        }
+    }
+}

@@ -33,8 +33,15 @@ final class FakeApt implements CommandRunner {
                 case "apt-cache depends" -> knowsPackages
                         ? ok("linux-image-amd64\n  Depends: " + KERNEL_PKG + "\n")
                         : new Result(100, "", "E: No packages found\n");
-                case "apt-cache policy" -> ok(command.get(2) + ":\n  Installed: (none)\n  Candidate: "
-                        + (!knowsPackages ? "(none)" : command.get(2).startsWith("busybox") ? busyboxVersion : kernelVersion) + "\n");
+                case "apt-cache policy" -> {
+                    StringBuilder out = new StringBuilder();
+                    for (String pkg : command.subList(2, command.size())) {
+                        out.append(pkg).append(":\n  Installed: (none)\n  Candidate: ")
+                                .append(!knowsPackages ? "(none)" : pkg.startsWith("busybox") ? busyboxVersion : kernelVersion)
+                                .append("\n  Version table:\n     ").append(kernelVersion).append(" 500\n");
+                    }
+                    yield ok(out.toString());
+                }
                 case "apt-cache show" -> ok("Package: x\nSize: 1234567\n");
                 case "apt-get update" -> {
                     knowsPackages = knowsPackagesAfterUpdate;

@@ -87,6 +87,16 @@ class LinuxImageBuilderTest {
     }
 
     @Test
+    void shouldRemoveWhatAKilledBuildLeftBehind() throws Exception {
+        Files.createDirectories(cache.resolve(".tmp-linux-1-busybox-1-0000/.work"));
+        Files.createDirectories(cache.resolve(".old-linux-1-busybox-1-0000"));
+        builder().build(false);
+        try (Stream<Path> s = Files.list(cache)) {
+            assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".tmp-") || n.startsWith(".old-"));
+        }
+    }
+
+    @Test
     void shouldRebuildAnIncompleteEntryOrWhenForced() throws Exception {
         LinuxImageBuilder.LinuxImage first = builder().build(false);
         Files.write(first.vmlinux(), new byte[10]); // as if truncated

@@ -130,6 +130,21 @@ final class ImageCache {
         };
     }
 
+    /**
+     * Deletes staging and replaced directories left by builds that were killed before they could
+     * clean up (each can be 150 MB). Only safe while holding {@link #lock()}.
+     */
+    void removeLeftovers() throws IOException {
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : s.toList()) {
+                String name = p.getFileName().toString();
+                if (Files.isDirectory(p) && (name.startsWith(".tmp-") || name.startsWith(".old-"))) {
+                    deleteTree(p);
+                }
+            }
+        }
+    }
+
     /** The held cache lock. */
     interface Lock extends AutoCloseable {
         @Override

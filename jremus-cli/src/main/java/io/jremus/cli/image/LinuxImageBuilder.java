@@ -99,6 +99,7 @@ public final class LinuxImageBuilder {
             if (!force && cache.complete(entry).isPresent()) {
                 return reuse(entry);
             }
+            cache.removeLeftovers();
             Path staging = cache.newStaging(key);
             try {
                 ImageManifest m = buildInto(staging, apt, v, updated);
@@ -125,12 +126,13 @@ public final class LinuxImageBuilder {
         if (kernel.isEmpty()) {
             return Optional.empty();
         }
-        Optional<String> kv = apt.candidateVersion(kernel.get());
-        Optional<String> bv = apt.candidateVersion(BUSYBOX_PACKAGE);
-        if (kv.isEmpty() || bv.isEmpty()) {
+        Map<String, String> versions = apt.candidateVersions(List.of(kernel.get(), BUSYBOX_PACKAGE));
+        String kv = versions.get(kernel.get());
+        String bv = versions.get(BUSYBOX_PACKAGE);
+        if (kv == null || bv == null) {
             return Optional.empty();
         }
-        return Optional.of(new Versions(kernel.get(), kv.get(), bv.get()));
+        return Optional.of(new Versions(kernel.get(), kv, bv));
     }
 
     private ImageManifest buildInto(Path out, DebianPackages apt, Versions v, boolean updated)

@@ -16,7 +16,7 @@ final class KeySuggestion {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : known) {
-            int d = distance(typed.toLowerCase(), candidate);
+            int d = distance(typed.toLowerCase(java.util.Locale.ROOT), candidate);
             if (d < bestDistance) {
                 best = candidate;
                 bestDistance = d;

@@ -51,22 +51,40 @@ class KernelBootTest {
                 .isInstanceOf(BootException.class).hasMessageContaining("neither an ELF kernel nor a bzImage");
     }
 
-    /** Runs only where the image builder has cached a Debian kernel (vmlinux with PVH, or vmlinuz). */
-    @Test
-    void shouldLoadARealDebianKernelIfOneIsCached() throws IOException {
+    /** A file the guest image builder caches under ~/.cache/jremus, if it has run on this machine. */
+    private static Optional<Path> cached(String name) throws IOException {
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "jremus");
-        Optional<Path> kernel = Optional.empty();
-        if (Files.isDirectory(cache)) {
-            try (Stream<Path> files = Files.walk(cache, 4)) {
-                kernel = files.filter(Files::isRegularFile)
-                        .filter(f -> f.getFileName().toString().startsWith("vmlinux")).findFirst();
-            }
+        if (!Files.isDirectory(cache)) return Optional.empty();
+        try (Stream<Path> files = Files.walk(cache, 4)) {
+            return files.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().equals(name)).findFirst();
         }
-        Assumptions.assumeTrue(kernel.isPresent(), "no vmlinux under " + cache + "; the image builder has not run here");
+    }
+
+    @Test
+    void shouldBootTheCachedDebianVmlinuxThroughItsPvhEntry() throws IOException {
+        Optional<Path> kernel = cached("vmlinux");
+        Assumptions.assumeTrue(kernel.isPresent(), "no vmlinux under ~/.cache/jremus: the image builder has not run here");
+        Optional<Path> initrd = cached("initramfs.cpio.gz");
         try (GuestMemoryFixture big = new GuestMemoryFixture(256 * MIB)) {
-            BootPlan p = KernelBoot.boot(big.memory, kernel.get(), null, "console=ttyS0", MachineLayout.ACPI_TABLES);
+            BootPlan p = KernelBoot.boot(big.memory, kernel.get(), initrd.orElse(null), "console=ttyS0", MachineLayout.ACPI_TABLES);
+            assertThat(p.mode()).isEqualTo(CpuMode.PROTECTED_32);
             assertThat(p.loaded().kernelStart()).isEqualTo(16 * MIB);
-            assertThat(p.rip()).isBetween(16 * MIB, p.loaded().kernelEnd());
+            assertThat(p.rip()).isEqualTo(0x1000850); // Debian 6.1's PVH entry (shared notes)
+            if (initrd.isPresent()) assertThat(p.loaded().initrdStart()).isGreaterThanOrEqualTo(p.loaded().kernelEnd());
+        }
+    }
+
+    @Test
+    void shouldBootTheCachedDebianBzImageThroughThe64BitEntry() throws IOException {
+        Optional<Path> kernel = cached("vmlinuz");
+        Assumptions.assumeTrue(kernel.isPresent(), "no vmlinuz under ~/.cache/jremus: the image builder has not run here");
+        Optional<Path> initrd = cached("initramfs.cpio.gz");
+        try (GuestMemoryFixture big = new GuestMemoryFixture(256 * MIB)) {
+            BootPlan p = KernelBoot.boot(big.memory, kernel.get(), initrd.orElse(null), "console=ttyS0", MachineLayout.ACPI_TABLES);
+            assertThat(p.mode()).isEqualTo(CpuMode.LONG_64);
+            assertThat(p.loaded().kernelStart()).isEqualTo(16 * MIB); // Debian's pref_address
+            assertThat(p.rip()).isEqualTo(16 * MIB + 0x200);
+            if (initrd.isPresent()) assertThat(p.loaded().initrdStart()).isGreaterThanOrEqualTo(p.loaded().kernelEnd());
         }
     }
 }

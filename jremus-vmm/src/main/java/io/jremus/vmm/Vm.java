@@ -8,6 +8,9 @@ import io.jremus.vmm.boot.RamRegion;
 import io.jremus.vmm.config.SerialConfig;
 import io.jremus.vmm.config.VmConfig;
 import io.jremus.vmm.devices.PowerControl;
+import io.jremus.vmm.devices.acpi.AcpiConfig;
+import io.jremus.vmm.devices.acpi.AcpiSleepDevice;
+import io.jremus.vmm.devices.acpi.AcpiTables;
 import io.jremus.vmm.devices.bus.MmioBus;
 import io.jremus.vmm.devices.bus.PioBus;
 import io.jremus.vmm.devices.debugexit.DebugExit;
@@ -93,12 +96,16 @@ public final class Vm implements AutoCloseable {
                 }
             };
             Serial8250 serial = new Serial8250(sink, machine.interruptLine(MachineLayout.SERIAL_COM1_GSI));
-            BootPlan plan = boot(config, machine.memory());
+            // ACPI tables for kernels that discover devices through them (Debian's stock kernel).
+            AcpiTables acpi = AcpiTables.build(AcpiConfig.of(config.vcpus(), List.of()));
+            acpi.writeTo(machine.memory());
+            BootPlan plan = boot(config, machine.memory(), acpi.rsdpAddress());
             BootStateWriter.apply(machine.vcpus().getFirst(), plan);
             Vm vm = new Vm(config, machine, serial, sink, plan);
             vm.pio.register(MachineLayout.SERIAL_COM1_PORT, Serial8250.PORT_COUNT, serial)
                     .register(MachineLayout.I8042_DATA_PORT, I8042.PORT_COUNT, new I8042(power))
-                    .register(MachineLayout.DEBUG_EXIT_PORT, DebugExit.PORT_COUNT, new DebugExit(power));
+                    .register(MachineLayout.DEBUG_EXIT_PORT, DebugExit.PORT_COUNT, new DebugExit(power))
+                    .register(AcpiSleepDevice.PORT_BASE, AcpiSleepDevice.PORT_COUNT, new AcpiSleepDevice(power));
             log.debug("loaded {}", plan.loaded());
             return vm;
         } catch (RuntimeException e) {
@@ -108,9 +115,9 @@ public final class Vm implements AutoCloseable {
         }
     }
 
-    private static BootPlan boot(VmConfig config, GuestMemory memory) {
+    private static BootPlan boot(VmConfig config, GuestMemory memory, long rsdp) {
         try {
-            return KernelBoot.boot(memory, config.kernel(), config.initrd().orElse(null), config.cmdline(), 0);
+            return KernelBoot.boot(memory, config.kernel(), config.initrd().orElse(null), config.cmdline(), rsdp);
         } catch (BootException e) {
             throw new VmmException(VmmException.Kind.USER, "kernel " + config.kernel() + ": " + e.getMessage(), e);
         } catch (IOException e) {

@@ -14,7 +14,8 @@ import io.jremus.vmm.devices.PowerControl;
  * the status themselves. Reads return 0.
  */
 public final class DebugExit implements PioDevice {
-    public static final int PORT_COUNT = 1;
+    /** Four ports, like QEMU's {@code iosize=4}, so a 32-bit {@code outl} is claimed too. */
+    public static final int PORT_COUNT = 4;
 
     private final PowerControl power;
 

@@ -48,9 +48,15 @@ public final class KickSignal {
             this.zeroTimeout = arena.allocate(16, 8);
         }
 
-        /** Dequeues a pending kick, if any, so the next KVM_RUN does not return EINTR at once. */
+        /**
+         * Dequeues every pending kick, so the next KVM_RUN does not return EINTR at once. RT
+         * signals queue (two kickers leave two instances), so this loops until none is left;
+         * an instance left behind would kill the JVM when the thread exits.
+         */
         public void drain(MemorySegment capture) {
-            Libc.sigtimedwaitRaw(capture, set, info, zeroTimeout);
+            while (Libc.sigtimedwaitRaw(capture, set, info, zeroTimeout) > 0) {
+                // dequeued one; look for another
+            }
         }
     }
 }

@@ -285,6 +285,7 @@ uint64_t ksys_smp_start(uint64_t max_cpus, uint64_t timeout_ms)
 	if (max_cpus > JG_MAXCPU)
 		max_cpus = JG_MAXCPU;
 	ap_max = (uint32_t)max_cpus;
+	ap_next = 1;                                   /* in case the image was not reloaded */
 	kcopy((void *)JG_TRAMPOLINE, tramp_start, (uint64_t)(tramp_end - tramp_start));
 
 	icr_send(0x000c4500);                          /* INIT, all excluding self */

@@ -54,13 +54,40 @@ void work_cpu(void)
 	finish(EXIT_POWEROFF);
 }
 
+/* Checks the regions the workloads will write, before `ready`. */
+void work_validate(void)
+{
+	if (cfg.work == WORK_MEM && !ram_contains(free_start, cfg.size * MIB))
+		fail(EXIT_BADCONF, "mem: size=%lu MiB at 0x%lx is not in RAM", cfg.size, free_start);
+	if (cfg.work == WORK_TOUCH) {
+		uint64_t first = cfg.start * MIB, span = ((cfg.pages - 1) * cfg.stride + 1) * PAGE;
+		if (first < free_start)
+			fail(EXIT_BADCONF, "touch: start=%lu MiB overlaps the guest image (free from 0x%lx)",
+			     cfg.start, free_start);
+		if (!ram_contains(first, span))
+			fail(EXIT_BADCONF, "touch: 0x%lx+0x%lx is not in RAM", first, span);
+	}
+}
+
+/* Round trips into ring 0: SYS_TIME (a C handler) and SYS_CPU (3 instructions). */
+void work_syscall(void)
+{
+	uint64_t n = cfg.iters, t0 = sys_time();
+	for (uint64_t i = 0; i < n; i++)
+		sys_time();
+	uint64_t t1 = sys_time();
+	for (uint64_t i = 0; i < n; i++)
+		sys_cpu();
+	uint64_t t2 = sys_time();
+	printf("syscall: n=%lu time_ns=%lu cpu_ns=%lu\n", n, n ? (t1 - t0) / n : 0, n ? (t2 - t1) / n : 0);
+	finish(EXIT_POWEROFF);
+}
+
 /* Dirty rate MiB/s (one 8-byte store per 4 KiB page) cyclically across a
  * size MiB region placed right after the image; rate=0 means flat out. */
 void work_mem(void)
 {
 	uint64_t base = free_start, npages = cfg.size * MIB / PAGE;
-	if (!ram_contains(base, cfg.size * MIB))
-		fail(EXIT_BADCONF, "mem: size=%lu MiB at 0x%lx is not in RAM", cfg.size, base);
 	uint64_t pps = cfg.rate * (MIB / PAGE);
 	printf("mem: region=0x%lx size=%luMiB rate=%luMiB/s secs=%lu\n", base, cfg.size, cfg.rate, cfg.secs);
 
@@ -106,12 +133,7 @@ void work_mem(void)
 /* One store to each of `pages` pages from start MiB, every `stride` pages. */
 void work_touch(void)
 {
-	uint64_t first = cfg.start * MIB, span = ((cfg.pages - 1) * cfg.stride + 1) * PAGE;
-	if (first < free_start)
-		fail(EXIT_BADCONF, "touch: start=%lu MiB overlaps the guest image (free from 0x%lx)",
-		     cfg.start, free_start);
-	if (!ram_contains(first, span))
-		fail(EXIT_BADCONF, "touch: 0x%lx+0x%lx is not in RAM", first, span);
+	uint64_t first = cfg.start * MIB;
 	for (uint64_t i = 0; i < cfg.pages; i++)
 		*(volatile uint64_t *)(first + i * cfg.stride * PAGE) = i + 1;
 	printf("touch: done first=0x%lx n=%lu stride=%lu\n", first, cfg.pages, cfg.stride);

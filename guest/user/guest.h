@@ -37,6 +37,7 @@ extern struct cpu_slot slots[JG_MAXCPU];
 extern uint64_t free_start;             /* first MiB-aligned byte after the image */
 extern long ncpus;
 
+static inline uint64_t clock_ns(void) { return clock_ns_cpu(0); }  /* BSP only */
 int ram_contains(uint64_t addr, uint64_t len);
 void finish(int default_mode) __attribute__((noreturn));
 void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));

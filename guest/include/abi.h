@@ -47,6 +47,9 @@ struct jg_kinfo {
 	uint32_t maxcpu;        /* JG_MAXCPU */
 	uint32_t online;        /* CPUs running (1 until SYS_SMP_START) */
 	uint32_t pad;
+	uint64_t pvclock;       /* kvmclock area of CPU 0 (struct pvclock, readable from ring 3) */
+	uint64_t pvclock_stride;/* CPU n's area is at pvclock + n * pvclock_stride */
+	uint64_t boot_ns;       /* kvmclock value SYS_TIME counts from */
 };
 
 /* PVH boot ABI (Xen's hvm_start_info, version 1). */

@@ -231,6 +231,8 @@ void kmain(void)
 	kinfo.image_end = (uint64_t)_end;
 	kinfo.maxcpu = JG_MAXCPU;
 	kinfo.online = 1;
+	kinfo.pvclock = (uint64_t)&percpu[0].pv;
+	kinfo.pvclock_stride = sizeof(struct percpu);
 
 	for (int v = 0; v < 32; v++)
 		set_gate(v, exc_stubs[v], 0);
@@ -246,7 +248,7 @@ void kmain(void)
 
 	kvmclock_detect();
 	cpu_init(0);
-	boot_ns = kvmclock_raw();
+	boot_ns = kinfo.boot_ns = kvmclock_raw();
 	timer_calibrate();
 	ksys_timer(100);
 	user_entry(0);
@@ -285,6 +287,7 @@ uint64_t ksys_smp_start(uint64_t max_cpus, uint64_t timeout_ms)
 	if (max_cpus > JG_MAXCPU)
 		max_cpus = JG_MAXCPU;
 	ap_max = (uint32_t)max_cpus;
+	ap_next = 1;                                   /* in case the image was not reloaded */
 	kcopy((void *)JG_TRAMPOLINE, tramp_start, (uint64_t)(tramp_end - tramp_start));
 
 	icr_send(0x000c4500);                          /* INIT, all excluding self */

@@ -4,7 +4,7 @@
 #include "libc.h"
 #include "sys.h"
 
-enum work { WORK_IDLE, WORK_CPU, WORK_MEM, WORK_TOUCH, WORK_SMP };
+enum work { WORK_IDLE, WORK_CPU, WORK_MEM, WORK_TOUCH, WORK_SMP, WORK_SYSCALL };
 enum exit_mode { EXIT_POWEROFF, EXIT_REBOOT, EXIT_STAY };
 
 /* exit codes (guest side; QEMU's isa-debug-exit turns code c into rc 2c+1) */
@@ -37,6 +37,7 @@ extern struct cpu_slot slots[JG_MAXCPU];
 extern uint64_t free_start;             /* first MiB-aligned byte after the image */
 extern long ncpus;
 
+static inline uint64_t clock_ns(void) { return clock_ns_cpu(0); }  /* BSP only */
 int ram_contains(uint64_t addr, uint64_t len);
 void finish(int default_mode) __attribute__((noreturn));
 void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -44,7 +45,9 @@ void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf
 /* work.c */
 #define XORSHIFT_SEED 88172645463325252ull   /* 0x139408dcbbf7a44 */
 uint64_t xorshift_run(uint64_t x, uint64_t n);
+void work_validate(void);
 void work_cpu(void) __attribute__((noreturn));
+void work_syscall(void) __attribute__((noreturn));
 void work_mem(void) __attribute__((noreturn));
 void work_touch(void) __attribute__((noreturn));
 void work_idle(void) __attribute__((noreturn));

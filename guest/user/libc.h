@@ -19,6 +19,10 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 /* one line to the serial port (0x3f8) in one system call */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ns since the kernel started, read from CPU cpu's kvmclock area in ring 3
+ * (same clock as SYS_TIME); call it only for the CPU you run on */
+uint64_t clock_ns_cpu(long cpu);
+
 /* decimal or 0x-hex; returns 0 on success */
 int parse_u64(const char *s, size_t n, uint64_t *out);
 #endif

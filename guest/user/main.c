@@ -119,7 +119,8 @@ static void parse_cmdline(const char *s)
 			else if (is(v, vn, "touch")) cfg.work = WORK_TOUCH;
 			else if (is(v, vn, "idle")) cfg.work = WORK_IDLE;
 			else if (is(v, vn, "smp")) cfg.work = WORK_SMP;
-			else fail(EXIT_BADCONF, "unknown work= (cpu|mem|touch|idle|smp)");
+			else if (is(v, vn, "syscall")) cfg.work = WORK_SYSCALL;
+			else fail(EXIT_BADCONF, "unknown work= (cpu|mem|touch|idle|smp|syscall)");
 		} else if (is(k, kn, "exit")) {
 			if (is(v, vn, "poweroff")) cfg.exit_mode = EXIT_POWEROFF;
 			else if (is(v, vn, "reboot")) cfg.exit_mode = EXIT_REBOOT;
@@ -174,6 +175,7 @@ int user_main(void)
 	parse_cmdline(cmdline);
 	if (memmap_n == 0 && (cfg.work == WORK_MEM || cfg.work == WORK_TOUCH))
 		fail(EXIT_BADCONF, "no memory map in hvm_start_info");
+	work_validate();
 	if (cfg.hz != 100 && sys_timer((long)cfg.hz))
 		fail(EXIT_BADCONF, "hz=%lu refused", cfg.hz);
 
@@ -190,6 +192,7 @@ int user_main(void)
 	case WORK_MEM: work_mem();
 	case WORK_TOUCH: work_touch();
 	case WORK_SMP: work_smp();
+	case WORK_SYSCALL: work_syscall();
 	case WORK_IDLE: break;
 	}
 	work_idle();

@@ -1,4 +1,6 @@
-/* jremus test guest: one image at 1 MiB, entered through the PVH note. */
+/* jremus test guest: one image at 1 MiB, entered through the PVH note.
+ * Run through cpp (see Makefile) for the sizes in abi.h. */
+#include "abi.h"
 ENTRY(pvh_entry)
 
 PHDRS
@@ -24,7 +26,7 @@ SECTIONS
 	/* bss of the ring-0 kernel, zeroed at boot by kernel/boot.S */
 	.bss (NOLOAD) : ALIGN(64) {
 		_kbss_start = .;
-		*/kernel/*.o(.bss .bss.* COMMON)
+		*/kernel/[a-z]*.o(.bss .bss.* COMMON)
 		. = ALIGN(8);
 		_kbss_end = .;
 	} :image
@@ -38,9 +40,9 @@ SECTIONS
 	/* stacks are never zeroed */
 	.stacks (NOLOAD) : ALIGN(4096) {
 		kstacks = .;
-		. += 16 * 16384;
+		. += JG_MAXCPU * JG_KSTACK;
 		ustacks = .;
-		. += 16 * 65536;
+		. += JG_MAXCPU * JG_USTACK;
 	} :image
 	. = ALIGN(4096);
 	_end = .;

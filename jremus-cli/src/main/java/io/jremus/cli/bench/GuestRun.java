@@ -37,7 +37,7 @@ final class GuestRun {
     static double bootToReadyMillis(Path elf) throws Exception {
         ConsoleLines console = new ConsoleLines();
         long t0 = System.nanoTime();
-        try (Vm vm = vm(elf, 128, 1, "work=cpu iters=1", console)) {
+        try (Vm vm = vm(elf, 128, 1, "work=cpu iters=1 cpus=1", console)) {
             vm.start();
             ConsoleLines.Line l = console.await(s -> s.contains(READY), 60, TimeUnit.SECONDS);
             if (l == null) throw new IllegalStateException("guest never printed '" + READY + "':\n" + console.transcript());
@@ -49,7 +49,7 @@ final class GuestRun {
     /** The guest's own report of its CPU-loop time (kvmclock), after checking its result. */
     static double cpuLoopMillis(Path elf, long iters) throws Exception {
         ConsoleLines console = new ConsoleLines();
-        try (Vm vm = vm(elf, 128, 1, "work=cpu iters=" + iters, console)) {
+        try (Vm vm = vm(elf, 128, 1, "work=cpu cpus=1 iters=" + iters, console)) {
             vm.start();
             ConsoleLines.Line l = console.await(s -> CPU_RESULT.matcher(s).find(), 600, TimeUnit.SECONDS);
             if (l == null) throw new IllegalStateException("no CPU result:\n" + console.transcript());
@@ -63,24 +63,40 @@ final class GuestRun {
         }
     }
 
-    record Harvest(double micros, long pages) {
+    record Harvest(double medianMicros, long minPages, long maxPages) {
     }
 
-    /** Time of one harvest right after the guest wrote {@code pages} pages once. */
-    static Harvest harvest(Path elf, int pages) throws Exception {
-        long memMib = Math.max(128, 64 + (pages * 4L) / 1024 + 64);
+    /**
+     * Harvest cost with about {@code pages} dirty pages: the guest churns a region of exactly
+     * that many pages as fast as it can; each sample pauses it, times one harvest and resumes.
+     */
+    static Harvest harvest(Path elf, int pages, int samples) throws Exception {
+        long regionMib = Math.max(1, (pages * 4096L + (1 << 20) - 1) >> 20);
+        long memMib = Math.max(128, 16 + regionMib * 2 + 64);
         ConsoleLines console = new ConsoleLines();
-        try (Vm vm = vm(elf, memMib, 1, "work=touch start=32 pages=" + pages + " stride=1 exit=stay", console)) {
+        try (Vm vm = vm(elf, memMib, 1, "work=mem rate=0 cpus=1 size=" + regionMib, console)) {
             vm.start();
-            if (console.await(s -> s.startsWith("touch: done"), 300, TimeUnit.SECONDS) == null) {
-                throw new IllegalStateException("touch workload did not finish:\n" + console.transcript());
+            if (console.await(s -> s.startsWith("mem: "), 120, TimeUnit.SECONDS) == null) {
+                throw new IllegalStateException("memory churn did not start:\n" + console.transcript());
             }
-            vm.pause();
-            long t0 = System.nanoTime();
-            DirtyPages d = vm.harvestDirtyPages();
-            long t1 = System.nanoTime();
-            vm.resume();
-            return new Harvest((t1 - t0) / 1e3, d.count());
+            double[] us = new double[samples];
+            long min = Long.MAX_VALUE;
+            long max = 0;
+            for (int i = 0; i < samples + 2; i++) {
+                Thread.sleep(Math.max(50, pages / 100));  // let the guest re-dirty its region
+                vm.pause();
+                long t0 = System.nanoTime();
+                DirtyPages d = vm.harvestDirtyPages();
+                long t1 = System.nanoTime();
+                vm.resume();
+                if (i >= 2) { // the first two warm up the JIT and include boot-time pages
+                    us[i - 2] = (t1 - t0) / 1e3;
+                    min = Math.min(min, d.count());
+                    max = Math.max(max, d.count());
+                }
+            }
+            java.util.Arrays.sort(us);
+            return new Harvest(us[samples / 2], min, max);
         }
     }
 
@@ -88,7 +104,7 @@ final class GuestRun {
     static Histogram pauseLatencies(Path elf, int pauses) throws Exception {
         Histogram h = new Histogram(3);
         ConsoleLines console = new ConsoleLines();
-        try (Vm vm = vm(elf, 128, 1, "work=cpu iters=100000000000", console)) {
+        try (Vm vm = vm(elf, 128, 1, "work=cpu cpus=1 iters=100000000000", console)) {
             vm.start();
             if (console.await(s -> s.contains(READY), 60, TimeUnit.SECONDS) == null) {
                 throw new IllegalStateException("guest not ready:\n" + console.transcript());

@@ -55,7 +55,7 @@ public final class VmmBench implements Callable<Integer> {
         for (int i = 0; i < runs; i++) {
             ours.add(GuestRun.bootToReadyMillis(elf));
             if (qemu) {
-                QemuGuest.Result r = QemuGuest.run(elf, 128, 1, "work=idle secs=0", 60);
+                QemuGuest.Result r = QemuGuest.run(elf, 128, 1, "work=cpu iters=1 cpus=1", 60);
                 long ns = r.nanosUntil(l -> l.contains(GuestRun.READY));
                 if (ns > 0) theirs.add(ns / 1e6);
             }
@@ -63,25 +63,32 @@ public final class VmmBench implements Callable<Integer> {
         t.add("boot to ready marker (median)", "ms", median(ours), qemu ? median(theirs) : Double.NaN, "qemu",
                 "jremus: VM created in-process (JVM already up); qemu: process exec, -M microvm");
 
-        System.err.println("bench: CPU loop (" + cpuIters + " xorshift iterations)...");
-        double guestMs = GuestRun.cpuLoopMillis(elf, cpuIters);
-        double qemuMs = Double.NaN;
-        if (qemu) {
-            QemuGuest.Result r = QemuGuest.run(elf, 128, 1, "work=cpu iters=" + cpuIters, 600);
-            String line = r.firstMatching(l -> CPU_RESULT.matcher(l).find());
-            if (line != null) {
-                Matcher m = CPU_RESULT.matcher(line);
-                if (m.find()) qemuMs = Double.parseDouble(m.group(3));
+        System.err.println("bench: CPU loop (" + cpuIters + " xorshift iterations, " + runs + " runs each, interleaved)...");
+        List<Double> guestMs = new ArrayList<>();
+        List<Double> qemuMs = new ArrayList<>();
+        List<Double> hostMs = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            guestMs.add(GuestRun.cpuLoopMillis(elf, cpuIters));
+            if (qemu) {
+                QemuGuest.Result r = QemuGuest.run(elf, 128, 1, "work=cpu cpus=1 iters=" + cpuIters, 600);
+                String line = r.firstMatching(l -> CPU_RESULT.matcher(l).find());
+                if (line != null) {
+                    Matcher m = CPU_RESULT.matcher(line);
+                    if (m.find()) qemuMs.add(Double.parseDouble(m.group(3)));
+                }
             }
+            hostMs.add(HostCpuLoop.millis(cpuIters));
         }
-        double hostMs = HostCpuLoop.millis(cpuIters);
-        t.add("cpu loop in guest vs host", "ms", guestMs, hostMs, "host", "same xorshift64 loop; host run in the JVM (JIT)");
-        if (qemu) t.add("cpu loop in guest vs qemu guest", "ms", guestMs, qemuMs, "qemu", "same ELF under QEMU");
+        t.add("cpu loop: guest on jremus vs host (median)", "ms", median(guestMs), median(hostMs), "host",
+                "same xorshift64 loop; guest ring 3 is native on this KVM; host loop run in the JVM (JIT)");
+        if (qemu) t.add("cpu loop: guest on jremus vs guest on qemu (median)", "ms", median(guestMs), median(qemuMs), "qemu", "same ELF");
 
         System.err.println("bench: dirty harvest...");
         for (int pages : new int[]{1_000, 100_000}) {
-            GuestRun.Harvest h = GuestRun.harvest(elf, pages);
-            t.add("dirty harvest, " + pages + " guest-dirtied pages", "us", h.micros(), "pages found: " + h.pages());
+            GuestRun.Harvest h = GuestRun.harvest(elf, pages, Math.max(5, runs * 2));
+            t.add("dirty harvest, ~" + pages + " dirty pages (median)", "us", h.medianMicros(),
+                    "KVM_GET_DIRTY_LOG + VMM bitmap union; pages/harvest " + h.minPages() + ".." + h.maxPages());
+            t.add("dirty harvest per 1000 dirty pages", "us", h.medianMicros() * 1000.0 / Math.max(1, h.minPages()), "");
         }
 
         System.err.println("bench: pause/resume x" + pauses + " on a busy guest...");

@@ -30,25 +30,32 @@ public final class Kvm implements AutoCloseable {
 
     /** Opens /dev/kvm, turning the usual host problems into one clear sentence. */
     public static Kvm open() {
-        if (!Files.exists(DEVICE)) {
-            throw new VmmException(VmmException.Kind.HOST,
-                    "KVM is not available: /dev/kvm does not exist (load kvm_intel/kvm_amd, or run on a host with virtualization enabled)");
+        return open(DEVICE);
+    }
+
+    /** Opens the KVM device at {@code device} (a parameter so tests can point at the wrong thing). */
+    public static Kvm open(Path device) {
+        if (!Files.exists(device)) {
+            throw new VmmException(VmmException.Kind.HOST, "KVM is not available: " + device
+                    + " does not exist (load kvm_intel or kvm_amd, or run on a host with virtualization enabled)");
         }
         int fd;
         try {
-            fd = Libc.open(DEVICE.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            fd = Libc.open(device.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM) {
-                throw new VmmException(VmmException.Kind.HOST,
-                        "no permission to open /dev/kvm: run as root or add this user to the 'kvm' group", e);
+                throw new VmmException(VmmException.Kind.HOST, "no permission to open " + device
+                        + ": run as root or add this user to the 'kvm' group", e);
             }
-            throw new VmmException(VmmException.Kind.HOST, "cannot open /dev/kvm: " + e.getMessage(), e);
+            throw new VmmException(VmmException.Kind.HOST, "cannot open " + device + ": " + e.getMessage(), e);
         }
         Kvm kvm = new Kvm(fd);
-        int api = Libc.ioctl(fd, KVM_GET_API_VERSION, 0L, "KVM_GET_API_VERSION");
+        int api = Libc.ioctlRaw(Libc.captureSegment(), fd, KVM_GET_API_VERSION, 0L);
         if (api != KvmConstants.KVM_API_VERSION) {
             kvm.close();
-            throw new VmmException(VmmException.Kind.HOST, "unsupported KVM API version " + api + " (need 12)");
+            throw new VmmException(VmmException.Kind.HOST, api < 0
+                    ? device + " is not a KVM device (KVM_GET_API_VERSION failed: " + Errno.describe(Libc.errno()) + ")"
+                    : "unsupported KVM API version " + api + " at " + device + " (need 12)");
         }
         return kvm;
     }

@@ -82,6 +82,8 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
     private long pending = -1;
     private boolean tapArmed;
     private boolean closed;
+    /** The TAP hung up or failed for good; it is no longer watched. */
+    private boolean tapGone;
     private int rxLogged;
 
     // Transmit: touched only under the transport's lock.
@@ -110,7 +112,7 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
         rxIov.add(rxBuffer);
         EventLoop.Registration t = null;
         try {
-            t = loop.register(tap.fd(), 0, ev -> onTapReady());
+            t = loop.register(tap.fd(), 0, this::onTapReady);
             kickRegistration = loop.register(rxKick.fd(), Epoll.EPOLLIN, ev -> onKick());
         } catch (RuntimeException e) {
             if (t != null) t.close();
@@ -301,9 +303,16 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
         }
     }
 
-    private void onTapReady() {
+    private void onTapReady(int events) {
         synchronized (rxLock) {
-            if (!closed) drainRx();
+            if (closed || tapGone) return;
+            if ((events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0) {
+                // epoll reports errors and hang-ups even with an empty mask, so a TAP whose
+                // interface went away would wake us forever: stop watching it for good.
+                stopWatchingTap((events & Epoll.EPOLLHUP) != 0 ? "hang-up" : "an error");
+                return;
+            }
+            drainRx();
         }
     }
 
@@ -320,6 +329,10 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
                 if (pending < 0) {
                     long n = tap.readv(rxIov);
                     if (n == Tap.WOULD_BLOCK) break;
+                    if (n == 0) {
+                        stopWatchingTap("end of file"); // a TAP never does this; a wrapped socket's peer left
+                        break;
+                    }
                     if (!acceptable(n)) {
                         counters.rxDropped++;
                         continue;
@@ -376,6 +389,14 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
         q.addUsed(chain.head(), written);
         counters.rxFrames++;
         counters.rxBytes += n - VirtioNet.HDR_LEN;
+    }
+
+    private void stopWatchingTap(String why) {
+        if (tapGone) return;
+        tapGone = true;
+        LOG.warn("{}: TAP reports {} (interface gone?); receive stopped", name, why);
+        tapRegistration.close();
+        tapArmed = false;
     }
 
     private void arm() {

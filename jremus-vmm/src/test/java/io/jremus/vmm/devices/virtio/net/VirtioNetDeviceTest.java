@@ -205,6 +205,29 @@ class VirtioNetDeviceTest {
     }
 
     @Test
+    void shouldStopWatchingATapThatHungUpAndKeepTheLoopServingOthers() throws Exception {
+        net.bringUp(device, VirtioNet.F_MAC);
+        net.postRx(1, 2048);
+        io.jremus.sys.Libc.close(host); // the peer goes away: EPOLLHUP from now on
+        host = io.jremus.sys.Libc.eventfd(0, 0); // something for tearDown to close
+        Thread.sleep(50);
+        try (io.jremus.vmm.net.EventFd bell = new io.jremus.vmm.net.EventFd()) {
+            java.util.concurrent.CountDownLatch served = new java.util.concurrent.CountDownLatch(1);
+            try (var reg = loop.register(bell.fd(), io.jremus.vmm.net.Epoll.EPOLLIN, ev -> {
+                bell.drain();
+                served.countDown();
+            })) {
+                bell.signal();
+                assertThat(served.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+        }
+        assertThat(net.transport.isBroken()).isFalse();
+        assertThat(device.metrics().rxDropped()).as("EOF is not a stream of empty frames").isZero();
+        net.transmit(frame(60, 1)); // TX to a dead peer is a counted drop, not a crash
+        assertThat(device.metrics().txDropped()).isEqualTo(1);
+    }
+
+    @Test
     void shouldSaveStateAndRestoreOnlyValidState() throws Exception {
         net.bringUp(device, VirtioNet.F_MAC | VirtioNet.F_STATUS);
         VirtioNetState s = device.save();

@@ -7,30 +7,33 @@ import java.lang.foreign.Arena;
  * Test-side stand-in for a guest driver: owns heap-backed guest RAM, lays out split rings in it
  * and drives a transport only through its MMIO registers, as a guest would. Its own stores into
  * RAM use {@link #raw} views so they do not mark pages dirty (vCPU stores are KVM's business).
+ * Public so that device tests in sub-packages (blk, net) can drive their devices with it.
  */
-final class FakeDriver {
-    static final long RAM = 1 << 20;
+public final class FakeDriver {
+    public static final long RAM = 1 << 20;
+    /** Descriptor flags, for tests outside this package (Descriptor is package-private). */
+    public static final int F_NEXT = Descriptor.F_NEXT, F_WRITE = Descriptor.F_WRITE, F_INDIRECT = Descriptor.F_INDIRECT;
 
-    final GuestMemory memory = GuestMemory.of(Arena.ofAuto().allocate(RAM, 4096));
+    public final GuestMemory memory = GuestMemory.of(Arena.ofAuto().allocate(RAM, 4096));
     VirtioMmioTransport transport;
 
-    void attach(VirtioMmioTransport t) {
+    public void attach(VirtioMmioTransport t) {
         transport = t;
     }
 
-    int reg(int offset) {
+    public int reg(int offset) {
         return (int) transport.read(offset, 4);
     }
 
-    void reg(int offset, long value) {
+    public void reg(int offset, long value) {
         transport.write(offset, 4, value);
     }
 
-    int status() {
+    public int status() {
         return reg(VirtioMmioTransport.STATUS);
     }
 
-    long deviceFeatures() {
+    public long deviceFeatures() {
         reg(VirtioMmioTransport.DEVICE_FEATURES_SEL, 0);
         long lo = Integer.toUnsignedLong(reg(VirtioMmioTransport.DEVICE_FEATURES));
         reg(VirtioMmioTransport.DEVICE_FEATURES_SEL, 1);
@@ -39,7 +42,7 @@ final class FakeDriver {
     }
 
     /** ACKNOWLEDGE, DRIVER, features, FEATURES_OK; returns the status read back. */
-    int negotiate(long features) {
+    public int negotiate(long features) {
         reg(VirtioMmioTransport.STATUS, DeviceStatus.ACKNOWLEDGE);
         reg(VirtioMmioTransport.STATUS, DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER);
         reg(VirtioMmioTransport.DRIVER_FEATURES_SEL, 0);
@@ -50,7 +53,7 @@ final class FakeDriver {
         return status();
     }
 
-    void setupQueue(int q, Ring ring) {
+    public void setupQueue(int q, Ring ring) {
         reg(VirtioMmioTransport.QUEUE_SEL, q);
         reg(VirtioMmioTransport.QUEUE_NUM, ring.size);
         reg(VirtioMmioTransport.QUEUE_DESC_LOW, ring.desc);
@@ -62,38 +65,38 @@ final class FakeDriver {
         reg(VirtioMmioTransport.QUEUE_READY, 1);
     }
 
-    void driverOk() {
+    public void driverOk() {
         reg(VirtioMmioTransport.STATUS, status() | DeviceStatus.DRIVER_OK);
     }
 
-    void notify(int q) {
+    public void notify(int q) {
         reg(VirtioMmioTransport.QUEUE_NOTIFY, q);
     }
 
-    int interruptStatus() {
+    public int interruptStatus() {
         return reg(VirtioMmioTransport.INTERRUPT_STATUS);
     }
 
-    void ack(int bits) {
+    public void ack(int bits) {
         reg(VirtioMmioTransport.INTERRUPT_ACK, bits);
     }
 
     /** A store by the "guest": not through the dirty-tracking accessors. */
-    java.lang.foreign.MemorySegment raw(long gpa, long len) {
+    public java.lang.foreign.MemorySegment raw(long gpa, long len) {
         return memory.slice(gpa, len);
     }
 
-    Ring ring(int size, long base) {
+    public Ring ring(int size, long base) {
         return new Ring(size, base, base + 16L * size, base + 0x2000 + 16L * size);
     }
 
     /** A split ring at fixed addresses, written the way a driver writes it. */
-    final class Ring {
-        final int size;
-        final long desc;
-        final long avail;
-        final long used;
-        int availIdx;
+    public final class Ring {
+        public final int size;
+        public final long desc;
+        public final long avail;
+        public final long used;
+        public int availIdx;
 
         Ring(int size, long desc, long avail, long used) {
             this.size = size;
@@ -102,11 +105,11 @@ final class FakeDriver {
             this.used = used;
         }
 
-        void desc(int i, long addr, long len, int flags, int next) {
+        public void desc(int i, long addr, long len, int flags, int next) {
             descAt(desc, i, addr, len, flags, next);
         }
 
-        void descAt(long table, int i, long addr, long len, int flags, int next) {
+        public void descAt(long table, int i, long addr, long len, int flags, int next) {
             var d = raw(table + 16L * i, 16);
             d.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, addr);
             d.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 8, (int) len);
@@ -114,42 +117,42 @@ final class FakeDriver {
             d.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 14, (short) next);
         }
 
-        void makeAvailable(int head) {
+        public void makeAvailable(int head) {
             raw(avail + 4 + 2L * (availIdx % size), 2).set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) head);
             availIdx++;
             setAvailIdx(availIdx);
         }
 
-        void setAvailIdx(int idx) {
+        public void setAvailIdx(int idx) {
             raw(avail + 2, 2).set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) idx);
         }
 
-        void setUsedEvent(int idx) {
+        public void setUsedEvent(int idx) {
             raw(avail + 4 + 2L * size, 2).set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) idx);
         }
 
-        int usedIdx() {
+        public int usedIdx() {
             return Short.toUnsignedInt(memory.getShort(used + 2));
         }
 
-        int availEvent() {
+        public int availEvent() {
             return Short.toUnsignedInt(memory.getShort(used + 4 + 8L * size));
         }
 
-        int usedId(int slot) {
+        public int usedId(int slot) {
             return memory.getInt(used + 4 + 8L * slot);
         }
 
-        int usedLen(int slot) {
+        public int usedLen(int slot) {
             return memory.getInt(used + 4 + 8L * slot + 4);
         }
     }
 
-    boolean dirty(long gpa) {
+    public boolean dirty(long gpa) {
         return memory.regions().getFirst().dirty().isDirty(gpa >>> GuestMemory.PAGE_SHIFT);
     }
 
-    void clearDirty() {
+    public void clearDirty() {
         memory.regions().getFirst().dirty().clear();
     }
 }

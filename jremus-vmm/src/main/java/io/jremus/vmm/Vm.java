@@ -8,7 +8,18 @@ import io.jremus.vmm.boot.RamRegion;
 import io.jremus.vmm.config.SerialConfig;
 import io.jremus.vmm.config.VmConfig;
 import io.jremus.vmm.devices.PowerControl;
+import io.jremus.vmm.config.DiskConfig;
+import io.jremus.vmm.config.NetConfig;
 import io.jremus.vmm.devices.acpi.AcpiConfig;
+import io.jremus.vmm.devices.acpi.AcpiMmioDevice;
+import io.jremus.vmm.devices.virtio.VirtioDevice;
+import io.jremus.vmm.devices.virtio.VirtioMmioTransport;
+import io.jremus.vmm.devices.virtio.blk.VirtioBlkDevice;
+import io.jremus.vmm.devices.virtio.net.VirtioNetConfig;
+import io.jremus.vmm.devices.virtio.net.VirtioNetDevice;
+import io.jremus.vmm.net.EventLoop;
+import io.jremus.vmm.net.Tap;
+import io.jremus.vmm.net.TapException;
 import io.jremus.vmm.devices.acpi.AcpiSleepDevice;
 import io.jremus.vmm.devices.acpi.AcpiTables;
 import io.jremus.vmm.devices.bus.MmioBus;
@@ -63,14 +74,19 @@ public final class Vm implements AutoCloseable {
     private final Serial8250 serial;
     private final OutputStream serialSink;
     private final BootPlan bootPlan;
+    private final List<AutoCloseable> resources;
+    private final List<VirtioMmioTransport> virtio;
     private Thread serialFlusher;
 
-    private Vm(VmConfig config, Machine machine, Serial8250 serial, OutputStream serialSink, BootPlan bootPlan) {
+    private Vm(VmConfig config, Machine machine, Serial8250 serial, OutputStream serialSink, BootPlan bootPlan,
+               List<AutoCloseable> resources, List<VirtioMmioTransport> virtio) {
         this.config = config;
         this.machine = machine;
         this.serial = serial;
         this.serialSink = serialSink;
         this.bootPlan = bootPlan;
+        this.resources = resources;
+        this.virtio = virtio;
     }
 
     /** Creates the VM, its devices and loads the guest; vCPUs start with {@link #start}. */
@@ -81,6 +97,7 @@ public final class Vm implements AutoCloseable {
         }
         OutputStream sink = openSerialSink(config.serial(), options.serialTee());
         Machine machine = null;
+        List<AutoCloseable> resources = new ArrayList<>();
         try {
             machine = Machine.create(ranges, config.vcpus());
             Machine m = machine;
@@ -96,12 +113,33 @@ public final class Vm implements AutoCloseable {
                 }
             };
             Serial8250 serial = new Serial8250(sink, machine.interruptLine(MachineLayout.SERIAL_COM1_GSI));
+            List<VirtioDevice> devices = virtioDevices(config, resources);
+            List<VirtioMmioTransport> transports = new ArrayList<>();
+            List<AcpiMmioDevice> acpiDevices = new ArrayList<>();
+            StringBuilder cmdline = new StringBuilder(config.cmdline());
+            for (int i = 0; i < devices.size(); i++) {
+                long base = MachineLayout.VIRTIO_MMIO_BASE + i * MachineLayout.VIRTIO_MMIO_STRIDE;
+                int gsi = MachineLayout.VIRTIO_FIRST_GSI + i;
+                VirtioMmioTransport t = new VirtioMmioTransport(devices.get(i), machine.memory(), machine.interruptLine(gsi),
+                        "virtio" + i);
+                transports.add(t);
+                acpiDevices.add(new AcpiMmioDevice(base, MachineLayout.VIRTIO_MMIO_SIZE, gsi));
+                // Both discovery paths: ACPI (Debian's stock kernel) and the command line (kernels
+                // built with VIRTIO_MMIO_CMDLINE_DEVICES, and the test guest), as QEMU microvm does.
+                if (!cmdline.isEmpty()) cmdline.append(' ');
+                cmdline.append("virtio_mmio.device=").append(MachineLayout.VIRTIO_MMIO_SIZE).append("@0x")
+                        .append(Long.toHexString(base)).append(':').append(gsi);
+            }
             // ACPI tables for kernels that discover devices through them (Debian's stock kernel).
-            AcpiTables acpi = AcpiTables.build(AcpiConfig.of(config.vcpus(), List.of()));
+            AcpiTables acpi = AcpiTables.build(AcpiConfig.of(config.vcpus(), acpiDevices));
             acpi.writeTo(machine.memory());
-            BootPlan plan = boot(config, machine.memory(), acpi.rsdpAddress());
+            BootPlan plan = boot(config, cmdline.toString(), machine.memory(), acpi.rsdpAddress());
             BootStateWriter.apply(machine.vcpus().getFirst(), plan);
-            Vm vm = new Vm(config, machine, serial, sink, plan);
+            Vm vm = new Vm(config, machine, serial, sink, plan, resources, transports);
+            for (int i = 0; i < transports.size(); i++) {
+                vm.mmio.register(MachineLayout.VIRTIO_MMIO_BASE + i * MachineLayout.VIRTIO_MMIO_STRIDE,
+                        MachineLayout.VIRTIO_MMIO_SIZE, transports.get(i));
+            }
             vm.pio.register(MachineLayout.SERIAL_COM1_PORT, Serial8250.PORT_COUNT, serial)
                     .register(MachineLayout.I8042_DATA_PORT, I8042.PORT_COUNT, new I8042(power))
                     .register(MachineLayout.DEBUG_EXIT_PORT, DebugExit.PORT_COUNT, new DebugExit(power))
@@ -110,14 +148,46 @@ public final class Vm implements AutoCloseable {
             return vm;
         } catch (RuntimeException e) {
             if (machine != null) machine.close();
+            closeAll(resources);
             closeQuietly(sink);
             throw e;
         }
     }
 
-    private static BootPlan boot(VmConfig config, GuestMemory memory, long rsdp) {
+    /** Disks first, then NICs, in config order: their slot decides their address and GSI. */
+    private static List<VirtioDevice> virtioDevices(VmConfig config, List<AutoCloseable> resources) {
+        List<VirtioDevice> out = new ArrayList<>();
+        for (DiskConfig d : config.disks()) {
+            try {
+                VirtioBlkDevice blk = VirtioBlkDevice.open(d.path(), d.readonly());
+                resources.add(blk::close);
+                out.add(blk);
+            } catch (IOException e) {
+                throw new VmmException(VmmException.Kind.USER, "disk " + d.path() + ": " + e.getMessage(), e);
+            }
+        }
+        if (!config.nets().isEmpty()) {
+            EventLoop loop = new EventLoop("net-loop");
+            resources.add(loop);
+            for (NetConfig n : config.nets()) {
+                Tap tap;
+                try {
+                    tap = n.create() ? Tap.create(n.tap()) : Tap.attach(n.tap());
+                } catch (TapException e) {
+                    throw new VmmException(VmmException.Kind.HOST, "net " + n.tap() + ": " + e.getMessage(), e);
+                }
+                resources.add(tap);
+                VirtioNetDevice net = new VirtioNetDevice(VirtioNetConfig.of(n.mac()), tap, loop);
+                resources.add(net::close);
+                out.add(net);
+            }
+        }
+        return out;
+    }
+
+    private static BootPlan boot(VmConfig config, String cmdline, GuestMemory memory, long rsdp) {
         try {
-            return KernelBoot.boot(memory, config.kernel(), config.initrd().orElse(null), config.cmdline(), rsdp);
+            return KernelBoot.boot(memory, config.kernel(), config.initrd().orElse(null), cmdline, rsdp);
         } catch (BootException e) {
             throw new VmmException(VmmException.Kind.USER, "kernel " + config.kernel() + ": " + e.getMessage(), e);
         } catch (IOException e) {
@@ -198,12 +268,30 @@ public final class Vm implements AutoCloseable {
         machine.stop(why);
     }
 
+    /** The virtio-mmio transports in slot order (disks, then NICs). */
+    public List<VirtioMmioTransport> virtioTransports() {
+        return virtio;
+    }
+
     @Override
     public void close() {
         machine.close();
         if (serialFlusher != null) serialFlusher.interrupt();
         serial.flush();
+        closeAll(resources);
         closeQuietly(serialSink);
+    }
+
+    /** Closes in reverse order of creation (devices before the TAPs and loop they use). */
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                log.warn("closing {}: {}", resources.get(i), e.toString());
+            }
+        }
+        resources.clear();
     }
 
     private static void closeQuietly(OutputStream s) {

@@ -1,5 +1,6 @@
 package io.jremus.vmm.config;
 
+import io.jremus.vmm.net.MacAddress;
 import io.jremus.vmm.MachineLayout;
 
 import java.nio.charset.StandardCharsets;

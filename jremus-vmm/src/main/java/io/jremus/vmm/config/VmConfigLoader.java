@@ -1,5 +1,6 @@
 package io.jremus.vmm.config;
 
+import io.jremus.vmm.net.MacAddress;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

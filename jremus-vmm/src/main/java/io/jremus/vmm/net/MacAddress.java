@@ -1,61 +1,66 @@
 package io.jremus.vmm.net;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Pattern;
 
 /**
- * A 48-bit Ethernet MAC address, e.g. {@code 52:54:00:12:34:56}. Immutable; the bytes are
- * copied in and out.
+ * A 48-bit Ethernet address, held in the low 48 bits of a long (first octet most significant).
+ * {@link #parse} accepts only the colon form {@code 52:54:00:12:34:56}; it does not judge
+ * whether the address is usable for a NIC, which is the config validation's job.
  */
-public record MacAddress(byte[] bytes) {
-    public static final int LENGTH = 6;
+public record MacAddress(long bits) {
+    private static final Pattern COLON_FORM = Pattern.compile("\\p{XDigit}{2}(:\\p{XDigit}{2}){5}");
+    /** The prefix QEMU and most KVM tools use for locally made-up guest NICs. */
+    private static final long KVM_OUI = 0x52_54_00L;
 
     public MacAddress {
-        if (bytes.length != LENGTH) throw new IllegalArgumentException("a MAC address has 6 bytes, not " + bytes.length);
-        bytes = bytes.clone();
-    }
-
-    /** Parses {@code aa:bb:cc:dd:ee:ff} (also with '-'); case-insensitive. */
-    public static MacAddress parse(String text) {
-        String[] parts = text.split("[:-]");
-        if (parts.length != LENGTH) throw new IllegalArgumentException("not a MAC address: '" + text + "'");
-        byte[] b = new byte[LENGTH];
-        for (int i = 0; i < LENGTH; i++) {
-            if (parts[i].length() != 2) throw new IllegalArgumentException("not a MAC address: '" + text + "'");
-            try {
-                b[i] = (byte) Integer.parseInt(parts[i], 16);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("not a MAC address: '" + text + "'");
-            }
+        if ((bits & ~0xFFFF_FFFF_FFFFL) != 0) {
+            throw new IllegalArgumentException("MAC address has more than 48 bits: " + Long.toHexString(bits));
         }
-        return new MacAddress(b);
     }
 
-    @Override
+    /** Parses {@code xx:xx:xx:xx:xx:xx} (either case), or throws {@link IllegalArgumentException}. */
+    public static MacAddress parse(String text) {
+        if (text == null || !COLON_FORM.matcher(text).matches()) {
+            throw new IllegalArgumentException("not a MAC address: " + text);
+        }
+        return new MacAddress(Long.parseLong(text.replace(":", ""), 16));
+    }
+
+    /**
+     * A MAC address under 52:54:00 derived only from {@code seed}. Because it does not depend on
+     * the host or on chance, the primary and the backup compute the same address from the same
+     * config, which a failover needs: the guest's MAC must not change when it moves.
+     */
+    public static MacAddress derived(String seed) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(seed.getBytes(StandardCharsets.UTF_8));
+            long low = ((h[0] & 0xFFL) << 16) | ((h[1] & 0xFFL) << 8) | (h[2] & 0xFFL);
+            return new MacAddress((KVM_OUI << 24) | low);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /** The six octets, first octet first (the order on the wire). */
     public byte[] bytes() {
-        return bytes.clone();
+        byte[] b = new byte[6];
+        for (int i = 0; i < 6; i++) {
+            b[i] = (byte) (bits >>> (40 - 8 * i));
+        }
+        return b;
     }
 
-    public byte get(int i) {
-        return bytes[i];
-    }
-
-    /** Whether the group bit is set (broadcast/multicast), which a NIC's own address must not have. */
+    /** Group (multicast or broadcast) addresses have the low bit of the first octet set. */
     public boolean isMulticast() {
-        return (bytes[0] & 1) != 0;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof MacAddress m && java.util.Arrays.equals(bytes, m.bytes);
-    }
-
-    @Override
-    public int hashCode() {
-        return java.util.Arrays.hashCode(bytes);
+        return ((bits >>> 40) & 1) != 0;
     }
 
     @Override
     public String toString() {
-        return HexFormat.ofDelimiter(":").formatHex(bytes);
+        return HexFormat.ofDelimiter(":").formatHex(bytes());
     }
 }

@@ -1,5 +1,6 @@
 package io.jremus.vmm.config;
 
+import io.jremus.vmm.net.MacAddress;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

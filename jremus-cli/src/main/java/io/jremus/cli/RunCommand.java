@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code jremus run [vm.toml] [flags]}: boots a VM in this process and waits until it stops.
- * Exit status: the guest's power-off status when it powers off, 0 after a reset request, 1 when
+ * A guest reset boots the VM again (unless {@code --no-reboot}).
+ * Exit status: the guest's power-off status when it powers off, 0 after a reset with {@code --no-reboot}, 1 when
  * the guest crashed or KVM could not run it, 2 for a configuration mistake, 3 for a host problem.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Boot a VM from a TOML config and/or flags.")
@@ -40,17 +41,33 @@ public final class RunCommand implements Callable<Integer> {
     String serial;
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Stop the VM after this many seconds (0: never).", defaultValue = "0")
     long timeoutSeconds;
+    @Option(names = "--no-reboot", description = "Exit when the guest asks for a reset instead of booting it again.")
+    boolean noReboot;
 
     @Override
     public Integer call() throws Exception {
         VmConfig cfg = loadConfig();
+        long deadline = timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
+        while (true) {
+            StopReason reason = runOnce(cfg, deadline);
+            if (reason.kind() == StopReason.Kind.RESET && !noReboot) {
+                System.err.println("jremus: guest requested a reset; booting it again");
+                continue;
+            }
+            return exitStatus(reason);
+        }
+    }
+
+    /** One boot of the VM, until it stops. A reset is a fresh VM: new RAM, same config and disks. */
+    private StopReason runOnce(VmConfig cfg, long deadline) throws Exception {
         try (Vm vm = Vm.create(cfg, Vm.Options.defaults())) {
             Thread hook = Thread.ofPlatform().unstarted(() -> vm.stop("interrupted"));
             Runtime.getRuntime().addShutdownHook(hook);
             vm.start();
             StopReason reason;
             try {
-                reason = vm.awaitStop(timeoutSeconds > 0 ? timeoutSeconds : Long.MAX_VALUE / 2, TimeUnit.SECONDS);
+                long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE / 2 : Math.max(0, deadline - System.nanoTime());
+                reason = vm.awaitStop(left, TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
                 vm.stop("--timeout of " + timeoutSeconds + " s reached");
                 reason = vm.awaitStop(10, TimeUnit.SECONDS);
@@ -60,7 +77,7 @@ public final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException ignored) {
                 // already shutting down
             }
-            return exitStatus(reason);
+            return reason;
         }
     }
 

@@ -80,4 +80,27 @@ class TestGuestBootIT {
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isNotZero();
     }
+
+    @Test
+    void shouldBootTheGuestAgainWhenItAsksForAReset() throws Exception {
+        Process p = new ProcessBuilder(TestGuest.repoRoot().resolve("jremus").toString(), "run",
+                "--kernel", TestGuest.elf().toString(), "--memory", "64M", "--cmdline", "work=cpu iters=1 cpus=1 exit=reboot",
+                "--timeout", "10").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(out.split(TestGuest.READY, -1).length - 1).as(out).isGreaterThanOrEqualTo(2);
+        assertThat(out).contains("guest requested a reset; booting it again");
+    }
+
+    @Test
+    void shouldExitOnResetWithNoReboot() throws Exception {
+        Process p = new ProcessBuilder(TestGuest.repoRoot().resolve("jremus").toString(), "run", "--no-reboot",
+                "--kernel", TestGuest.elf().toString(), "--memory", "64M", "--cmdline", "work=cpu iters=1 cpus=1 exit=reboot")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out.split(TestGuest.READY, -1).length - 1).isEqualTo(1);
+        assertThat(out).contains("guest requested a reset");
+    }
 }

@@ -1,4 +1,4 @@
-package io.jremus.it;
+package io.jremus.cli.testbed;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,10 +7,8 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 /**
- * A two-namespace network for whole-system tests: {@code <id>-host} holds a bridge
+ * A two-namespace network for whole-system tests and benchmarks: {@code <id>-host} holds a bridge
  * (10.77.0.1/24) with the guest's TAP on it, {@code <id>-client} holds a veth end at
  * 10.77.0.3/24 on the same segment. The guest is configured as 10.77.0.2. Only addresses inside
  * these namespaces are ever used; {@link #close} deletes both namespaces (and with them the
@@ -34,14 +32,18 @@ public final class NetTestbed implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(cleanup);
     }
 
-    /** Skips the calling test unless this process may create namespaces. */
-    public static void requireRootAndNetns() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "skipped: network namespaces need root");
+    /** Why namespaces cannot be made here, or null when they can (root and a working 'ip netns'). */
+    public static String unavailableReason() {
+        if (!"root".equals(System.getProperty("user.name"))) return "network namespaces need root";
         try {
             Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
-            assumeTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0, "skipped: 'ip netns' does not work here");
-        } catch (IOException | InterruptedException e) {
-            assumeTrue(false, "skipped: iproute2 ('ip') is not installed");
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) return "'ip netns' does not work here";
+            return null;
+        } catch (IOException e) {
+            return "iproute2 ('ip') is not installed";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
         }
     }
 

@@ -10,6 +10,8 @@ PACKAGES=(
   acpica-tools                                 # iasl: validates the ACPI tables we generate
   cpio xz-utils kmod                           # Linux image builder checks
   iproute2                                     # TAP devices and namespaces (networking tests)
+  redis-tools                                  # redis-cli and redis-benchmark drive the guest server
+  dpkg-dev                                     # apt-get source (lwIP for the test guest)
 )
 
 missing=()

@@ -177,7 +177,7 @@ for m in loop oob next idx; do
 	for i in $(seq 1 30); do grep -q "virtio_bad:" "$log" && break; sleep 0.1; done
 	sleep 1
 	if grep -q "virtio_bad: handed" "$log" && kill -0 "$qpid" 2>/dev/null; then
-		ok "virtio_bad=$m: $(grep -o 'virtio_bad:.*' "$log" | head -c 100); QEMU alive; it said: $(grep -i virtio "$log.qemu" | head -n 1)"
+		ok "virtio_bad=$m: $(grep -o 'virtio_bad:.*' "$log" | head -c 100); QEMU alive; QEMU said: $(head -n 1 "$log.qemu")"
 	else
 		bad "virtio_bad=$m"
 		tail -5 "$log" "$log.qemu"

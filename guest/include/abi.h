@@ -33,7 +33,17 @@
 #define SYS_SMP_START 8   /* (max_cpus, timeout_ms): start APs; returns CPUs online */
 #define SYS_TIMER     9   /* (hz): set the LAPIC timer rate (1..10000) for CPUs started later and this one */
 #define SYS_CPU      10   /* (): index of the calling CPU (0 = BSP) */
-#define SYS_COUNT    11
+#define SYS_IRQ_ROUTE 11  /* (gsi, slot, mmio_base): IOAPIC RTE gsi -> vector JG_VEC_IRQ0+slot,
+                             level, active high, to the calling CPU; the handler acks the
+                             virtio-mmio device at mmio_base (ISR at +0x60, ACK at +0x64).
+                             Returns 0, or -1 for a bad gsi/slot */
+#define SYS_IRQ_WAIT 12   /* (seen): if kinfo.irq_total == seen, sti;hlt until an interrupt;
+                             returns kinfo.irq_total */
+#define SYS_COUNT    13
+
+#define JG_VEC_IRQ0   0x50        /* device interrupt vectors 0x50..0x57 */
+#define JG_IRQ_SLOTS  8
+#define JG_IOAPIC     0xfec00000
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -50,6 +60,10 @@ struct jg_kinfo {
 	uint64_t pvclock;       /* kvmclock area of CPU 0 (struct pvclock, readable from ring 3) */
 	uint64_t pvclock_stride;/* CPU n's area is at pvclock + n * pvclock_stride */
 	uint64_t boot_ns;       /* kvmclock value SYS_TIME counts from */
+	/* device interrupts (SYS_IRQ_ROUTE), counted by the ring-0 handler and
+	 * read by ring 3 directly (every page is user-readable) */
+	volatile uint64_t irq_total;   /* all device interrupts */
+	volatile uint64_t irq_isr0;    /* of which InterruptStatus read 0 (spurious redelivery) */
 };
 
 /* PVH boot ABI (Xen's hvm_start_info, version 1). */

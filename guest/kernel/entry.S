@@ -88,6 +88,7 @@ syscall_entry:
 sys_table:
 	.quad sys_write, sys_out, sys_in, sys_wait, sys_time, sys_poweroff
 	.quad sys_reboot, sys_kinfo, sys_smp_start, sys_timer, sys_cpu
+	.quad sys_irq_route, sys_irq_wait
 	.text
 
 /* (port, buf, len): the whole buffer in one string instruction */
@@ -175,6 +176,18 @@ sys_\name:
 	CSYS time
 	CSYS smp_start
 	CSYS timer
+	CSYS irq_route
+
+/* (seen): sleep unless a device interrupt came since ring 3 read irq_total;
+ * IF=0 from the gate and sti's one-instruction shadow close the race */
+sys_irq_wait:
+	cmpq kinfo+KI_IRQ_TOTAL, %rdi
+	jne 1f
+	sti
+	hlt
+	cli
+1:	movq kinfo+KI_IRQ_TOTAL, %rax
+	iretq
 
 /* ---- interrupts ---- */
 	.globl timer_entry
@@ -185,6 +198,43 @@ timer_entry:
 	movl $0, (%rax)
 	popq %rax
 	iretq
+
+/*
+ * Device interrupt n (vector JG_VEC_IRQ0+n, level-triggered through the
+ * IOAPIC): acknowledge the virtio-mmio device so it drops the line, count,
+ * EOI. InterruptStatus often reads 0 (a redelivery after the EOI of a line
+ * already lowered): then only count and EOI. Ring 3 polls the rings itself.
+ */
+.macro IRQ n
+irq_\n:
+	pushq %rax
+	pushq %rcx
+	movq irq_base+8*\n, %rcx
+	movl 0x60(%rcx), %eax
+	testl %eax, %eax
+	jz 1f
+	movl %eax, 0x64(%rcx)
+	jmp 2f
+1:	incq kinfo+KI_IRQ_ISR0
+2:	incq kinfo+KI_IRQ_TOTAL
+	movl $LAPIC_EOI, %eax
+	movl $0, (%rax)
+	popq %rcx
+	popq %rax
+	iretq
+.endm
+	.irp n, 0,1,2,3,4,5,6,7
+	IRQ \n
+	.endr
+
+	.section .rodata
+	.balign 8
+	.globl irq_stubs
+irq_stubs:
+	.irp n, 0,1,2,3,4,5,6,7
+	.quad irq_\n
+	.endr
+	.text
 
 	.globl spurious_entry
 spurious_entry:

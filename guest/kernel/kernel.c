@@ -27,6 +27,11 @@ _Static_assert(__builtin_offsetof(struct percpu, cpu) == PC_CPU, "cpu");
 _Static_assert(__builtin_offsetof(struct percpu, self) == PC_SELF, "self");
 _Static_assert(__builtin_offsetof(struct percpu, tss) == PC_TSS, "tss");
 _Static_assert(sizeof(struct percpu) == PC_SIZE, "size");
+_Static_assert(__builtin_offsetof(struct jg_kinfo, irq_total) == KI_IRQ_TOTAL, "irq_total");
+_Static_assert(__builtin_offsetof(struct jg_kinfo, irq_isr0) == KI_IRQ_ISR0, "irq_isr0");
+
+/* virtio-mmio register blocks the device interrupt handlers acknowledge */
+uint64_t irq_base[JG_IRQ_SLOTS];
 
 /* ---- instructions ---- */
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
@@ -219,6 +224,30 @@ uint64_t ksys_timer(uint64_t hz)
 	return 0;
 }
 
+/* IOAPIC: one RTE, level-triggered, active high, fixed delivery to this CPU. */
+static void ioapic_w(uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)(uint64_t)JG_IOAPIC = reg;
+	*(volatile uint32_t *)(uint64_t)(JG_IOAPIC + 0x10) = v;
+}
+static uint32_t ioapic_r(uint32_t reg)
+{
+	*(volatile uint32_t *)(uint64_t)JG_IOAPIC = reg;
+	return *(volatile uint32_t *)(uint64_t)(JG_IOAPIC + 0x10);
+}
+
+uint64_t ksys_irq_route(uint64_t gsi, uint64_t slot, uint64_t base)
+{
+	uint32_t max = (ioapic_r(1) >> 16) & 0xff;
+	if (slot >= JG_IRQ_SLOTS || gsi > max || !base)
+		return (uint64_t)-1;
+	irq_base[slot] = base;
+	ioapic_w(0x10 + 2 * (uint32_t)gsi, 1u << 16);                 /* masked while changing */
+	ioapic_w(0x11 + 2 * (uint32_t)gsi, lapic_r(0x20) & 0xff000000); /* destination: this APIC */
+	ioapic_w(0x10 + 2 * (uint32_t)gsi, (1u << 15) | (JG_VEC_IRQ0 + (uint32_t)slot));
+	return 0;
+}
+
 static void user_entry(uint32_t n) __attribute__((noreturn));
 static void user_entry(uint32_t n)
 {
@@ -240,6 +269,8 @@ void kmain(void)
 	set_gate(VEC_TIMER, timer_entry, 0);
 	set_gate(VEC_SYSCALL, syscall_entry, 3);
 	set_gate(VEC_SPURIOUS, spurious_entry, 0);
+	for (int i = 0; i < JG_IRQ_SLOTS; i++)
+		set_gate(JG_VEC_IRQ0 + i, irq_stubs[i], 0);
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (uint64_t)idt;
 

@@ -19,6 +19,10 @@
 #define VEC_SYSCALL  0x80
 #define VEC_SPURIOUS 0xff
 
+/* offsets in struct jg_kinfo used from assembly */
+#define KI_IRQ_TOTAL 72
+#define KI_IRQ_ISR0  80
+
 #ifndef __ASSEMBLER__
 struct pvclock {
 	uint32_t version;
@@ -52,6 +56,8 @@ struct trapframe {
 /* kernel/entry.S */
 extern void *exc_stubs[32];
 extern char ud_entry[], syscall_entry[], timer_entry[], spurious_entry[];
+extern void *irq_stubs[JG_IRQ_SLOTS];
+extern uint64_t irq_base[JG_IRQ_SLOTS];
 extern void enter_user(uint64_t rip, uint64_t rsp, uint64_t arg) __attribute__((noreturn));
 /* kernel/boot.S */
 extern uint64_t gdt[];

@@ -4,7 +4,7 @@
 #include "libc.h"
 #include "sys.h"
 
-enum work { WORK_IDLE, WORK_CPU, WORK_MEM, WORK_TOUCH, WORK_SMP, WORK_SYSCALL };
+enum work { WORK_IDLE, WORK_CPU, WORK_MEM, WORK_TOUCH, WORK_SMP, WORK_SYSCALL, WORK_REDIS };
 enum exit_mode { EXIT_POWEROFF, EXIT_REBOOT, EXIT_STAY };
 
 /* exit codes (guest side; QEMU's isa-debug-exit turns code c into rc 2c+1) */
@@ -22,7 +22,17 @@ struct config {
 	uint64_t cpus;                  /* 0 = not given: probe */
 	uint64_t hz;
 	int exit_mode, has_exit;
+	int has_work;
+	uint64_t heap;                  /* redis: key-value heap in MiB */
 };
+
+/* network and device options (server.c) */
+extern int net_poll_mode;               /* 0 irq, 1 tick, 2 spin */
+extern uint64_t net_spin_us;
+extern uint32_t net_ip, net_mask, net_gw;
+extern const char *virtio_bad_mode;
+extern int virtio_bad_blk;
+extern uint64_t virtio_bad_ms;
 
 struct cpu_slot {                       /* one cache line per CPU */
 	volatile uint64_t counter;

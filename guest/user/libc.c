@@ -100,11 +100,22 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		fmt++;
 		char pad = ' ';
-		int width = 0, lng = 0;
+		int width = 0, lng = 0, prec = -1;
 		if (*fmt == '0')
 			pad = '0', fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
+		if (*fmt == '.') {
+			fmt++;
+			prec = 0;
+			if (*fmt == '*') {
+				prec = va_arg(ap, int);
+				fmt++;
+			} else {
+				while (*fmt >= '0' && *fmt <= '9')
+					prec = prec * 10 + (*fmt++ - '0');
+			}
+		}
 		while (*fmt == 'l' || *fmt == 'z')
 			lng = 1, fmt++;
 		switch (*fmt) {
@@ -126,11 +137,13 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);
-			int n = (int)strlen(s);
+			int n = 0;
+			while ((prec < 0 || n < prec) && s[n])
+				n++;
 			for (int i = n; i < width; i++)
 				put(&o, ' ');
-			while (*s)
-				put(&o, *s++);
+			for (int i = 0; i < n; i++)
+				put(&o, s[i]);
 			break;
 		}
 		case 'c':

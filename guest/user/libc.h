@@ -13,7 +13,7 @@ size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 
-/* %[0][width][l|ll|z]{d,u,x,s,c,p,%} */
+/* %[0][width][.prec|.*][l|ll|z]{d,u,x,s,c,p,%} (precision for %s only) */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* one line to the serial port (0x3f8) in one system call */

@@ -3,6 +3,9 @@
  * line, starts the other CPUs through the kernel and runs one workload.
  */
 #include "guest.h"
+#include "kv.h"
+#include "server.h"
+#include "vnet.h"
 
 struct config cfg;
 struct cpu_slot slots[JG_MAXCPU];
@@ -66,6 +69,37 @@ static void read_boot_info(const struct jg_kinfo *ki)
 	}
 }
 
+/* a.b.c.d, optionally /prefix; 0 on success */
+static int parse_ip(const char *v, size_t n, uint32_t *ip, uint32_t *mask)
+{
+	uint32_t a = 0;
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		size_t s = i;
+		while (i < n && v[i] >= '0' && v[i] <= '9')
+			i++;
+		uint64_t x;
+		if (i == s || i - s > 3 || parse_u64(v + s, i - s, &x) || x > 255)
+			return -1;
+		a = a << 8 | (uint32_t)x;
+		if (part < 3) {
+			if (i >= n || v[i] != '.')
+				return -1;
+			i++;
+		}
+	}
+	*ip = a;
+	if (i == n)
+		return mask ? -1 : 0;
+	uint64_t pfx;
+	if (!mask || v[i] != '/' || parse_u64(v + i + 1, n - i - 1, &pfx) || pfx < 1 || pfx > 32)
+		return -1;
+	*mask = (uint32_t)(0xffffffffull << (32 - pfx));
+	return 0;
+}
+
+static char bad_mode[16];
+
 static int is(const char *s, size_t n, const char *word)
 {
 	return strlen(word) == n && !strncmp(s, word, n);
@@ -88,6 +122,9 @@ static void parse_cmdline(const char *s)
 	cfg.size = 64;
 	cfg.stride = 1;
 	cfg.hz = 100;
+	cfg.heap = 64;
+	net_ip = 0x0a4d0002;            /* 10.77.0.2/24 */
+	net_mask = 0xffffff00;
 	while (*s) {
 		while (*s == ' ' || *s == '\t' || *s == '\n')
 			s++;
@@ -103,8 +140,14 @@ static void parse_cmdline(const char *s)
 		int dotted = 0;
 		for (size_t i = 0; i < kn; i++)
 			dotted |= k[i] == '.';
-		if (dotted)             /* module.param=...: for drivers (e.g. virtio_mmio.device) */
-			continue;
+		if (dotted) {           /* module.param=...: for drivers */
+			if (eq && (size_t)(eq - k) == strlen("virtio_mmio.device") &&
+			    !strncmp(k, "virtio_mmio.device", (size_t)(eq - k))) {
+				if (virtio_parse_device(eq + 1, (size_t)(s - eq - 1)))
+					fail(EXIT_BADCONF, "bad virtio_mmio.device= (want <size>@<base>:<irq>)");
+			}
+			continue;       /* other dotted keys are ignored */
+		}
 		char key[32];
 		size_t cn = kn < sizeof(key) - 1 ? kn : sizeof(key) - 1;
 		memcpy(key, k, cn);
@@ -120,7 +163,9 @@ static void parse_cmdline(const char *s)
 			else if (is(v, vn, "idle")) cfg.work = WORK_IDLE;
 			else if (is(v, vn, "smp")) cfg.work = WORK_SMP;
 			else if (is(v, vn, "syscall")) cfg.work = WORK_SYSCALL;
-			else fail(EXIT_BADCONF, "unknown work= (cpu|mem|touch|idle|smp|syscall)");
+			else if (is(v, vn, "redis")) cfg.work = WORK_REDIS;
+			else fail(EXIT_BADCONF, "unknown work= (cpu|mem|touch|idle|smp|syscall|redis)");
+			cfg.has_work = 1;
 		} else if (is(k, kn, "exit")) {
 			if (is(v, vn, "poweroff")) cfg.exit_mode = EXIT_POWEROFF;
 			else if (is(v, vn, "reboot")) cfg.exit_mode = EXIT_REBOOT;
@@ -147,12 +192,81 @@ static void parse_cmdline(const char *s)
 			cfg.cpus = num(key, v, vn, 1, JG_MAXCPU);
 		} else if (is(k, kn, "hz")) {
 			cfg.hz = num(key, v, vn, 1, 10000);
+		} else if (is(k, kn, "heap")) {
+			cfg.heap = num(key, v, vn, 4, 1 << 16);
+		} else if (is(k, kn, "ip")) {
+			if (parse_ip(v, vn, &net_ip, &net_mask))
+				fail(EXIT_BADCONF, "bad ip= (want a.b.c.d/prefix)");
+		} else if (is(k, kn, "gw")) {
+			if (parse_ip(v, vn, &net_gw, 0))
+				fail(EXIT_BADCONF, "bad gw= (want a.b.c.d)");
+		} else if (is(k, kn, "netpoll")) {
+			if (is(v, vn, "irq")) net_poll_mode = 0;
+			else if (is(v, vn, "tick")) net_poll_mode = 1;
+			else if (is(v, vn, "spin")) net_poll_mode = 2;
+			else fail(EXIT_BADCONF, "unknown netpoll= (irq|tick|spin)");
+		} else if (is(k, kn, "spin")) {
+			net_spin_us = num(key, v, vn, 0, 10000000);
+		} else if (is(k, kn, "virtio_bad")) {
+			if (!is(v, vn, "loop") && !is(v, vn, "oob") && !is(v, vn, "len") && !is(v, vn, "next") &&
+			    !is(v, vn, "idx"))
+				fail(EXIT_BADCONF, "unknown virtio_bad= (loop|oob|len|next|idx)");
+			memcpy(bad_mode, v, vn);
+			bad_mode[vn] = 0;
+			virtio_bad_mode = bad_mode;
+		} else if (is(k, kn, "virtio_bad_dev")) {
+			if (is(v, vn, "net")) virtio_bad_blk = 0;
+			else if (is(v, vn, "blk")) virtio_bad_blk = 1;
+			else fail(EXIT_BADCONF, "unknown virtio_bad_dev= (net|blk)");
+		} else if (is(k, kn, "virtio_bad_ms")) {
+			virtio_bad_ms = num(key, v, vn, 0, 1ull << 32);
 		} else {
 			fail(EXIT_BADCONF, "unknown option %s=", key);
 		}
 	}
+	if (!cfg.has_work && nvdevs)
+		cfg.work = WORK_REDIS;  /* decided for certain once the devices are probed */
 	if (cfg.work == WORK_TOUCH && (!has_start || !has_pages))
 		fail(EXIT_BADCONF, "work=touch needs start= and pages=");
+}
+
+/* work=redis: probe the virtio-mmio devices, start the first net and blk
+ * device, place the key-value heap and the background region */
+static void redis_devices(void)
+{
+	virtio_probe();
+	int have_net = 0, have_blk = 0;
+	for (int i = 0; i < nvdevs; i++) {
+		struct vdev *d = &vdevs[i];
+		if (d->device_id == 1 && !have_net) {
+			if (vnet_init(d))
+				fail(EXIT_FAILED, "virtio-net at 0x%lx failed to start", d->base);
+			have_net = 1;
+		} else if (d->device_id == 2 && !have_blk) {
+			if (vblk_init(d))
+				printf("vblk: device at 0x%lx failed to start: no disk\n", d->base);
+			else
+				printf("vblk: %lu sectors (%lu MiB)%s%s\n", vblk_sectors, vblk_sectors >> 11,
+				       vblk_ro ? " read-only" : "", vblk_can_flush ? " flush" : " no-flush(write-through)");
+			have_blk = 1;
+		}
+	}
+	if (!have_net) {
+		if (cfg.has_work)
+			fail(EXIT_BADCONF, "work=redis needs a virtio-net device (virtio_mmio.device=...)");
+		cfg.work = WORK_IDLE;   /* no NIC: the old default */
+		return;
+	}
+	uint64_t hb = cfg.heap << 20;
+	if (!ram_contains(free_start, hb))
+		fail(EXIT_BADCONF, "heap=%lu MiB at 0x%lx is not in RAM", cfg.heap, free_start);
+	heap_init(free_start, hb);
+	bg_region = free_start + hb;
+	bg_size = cfg.size << 20;
+	if (!ram_contains(bg_region, bg_size))
+		bg_size = 0;            /* DEBUG WORKLOAD mem will be refused */
+	printf("redis: heap=0x%lx+%luMiB workload-region=0x%lx+%luMiB\n", free_start, cfg.heap, bg_region,
+	       bg_size >> 20);
 }
 
 int user_main(void)
@@ -176,6 +290,8 @@ int user_main(void)
 	if (memmap_n == 0 && (cfg.work == WORK_MEM || cfg.work == WORK_TOUCH))
 		fail(EXIT_BADCONF, "no memory map in hvm_start_info");
 	work_validate();
+	if (cfg.work == WORK_REDIS)
+		redis_devices();
 	if (cfg.hz != 100 && sys_timer((long)cfg.hz))
 		fail(EXIT_BADCONF, "hz=%lu refused", cfg.hz);
 
@@ -183,6 +299,8 @@ int user_main(void)
 	if (want > 1)
 		ncpus = sys_smp_start((long)want, cfg.cpus ? 2000 : 100);
 	printf("smp: %ld cpus online\n", ncpus);
+	if (cfg.work == WORK_REDIS)
+		bg_cpu = ncpus > 1;
 	if (cfg.cpus && (uint64_t)ncpus != cfg.cpus)
 		fail(EXIT_FAILED, "cpus=%lu requested, %ld online", cfg.cpus, ncpus);
 
@@ -193,6 +311,7 @@ int user_main(void)
 	case WORK_TOUCH: work_touch();
 	case WORK_SMP: work_smp();
 	case WORK_SYSCALL: work_syscall();
+	case WORK_REDIS: work_redis();
 	case WORK_IDLE: break;
 	}
 	work_idle();
@@ -200,5 +319,7 @@ int user_main(void)
 
 void user_ap_main(long cpu)
 {
+	if (cfg.work == WORK_REDIS)
+		bg_ap(cpu);
 	ap_work(cpu);
 }

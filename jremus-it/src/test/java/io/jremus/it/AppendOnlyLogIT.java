@@ -30,7 +30,7 @@ class AppendOnlyLogIT {
             f.setLength(64L << 20);
         }
         try (NetTestbed bed = NetTestbed.create()) {
-            try (VmProcess first = VmProcess.start(bed, dir, "aof1", "work=redis", disk)) {
+            try (var first = VmProcess.start(bed, dir, "aof1", "work=redis", disk)) {
                 first.awaitConsole(l -> l.startsWith("redis: listening"), 60);
                 NetTestbed.Result r = bed.inClient(300, "redis-cli", "-h", NetTestbed.GUEST_IP, "-r", "1000", "INCR", "counter");
                 assertThat(r.status()).as(r.output()).isZero();
@@ -38,7 +38,7 @@ class AppendOnlyLogIT {
                 first.kill9();
                 assertThat(first.isAlive()).isFalse();
             }
-            try (VmProcess second = VmProcess.start(bed, dir, "aof2", "work=redis", disk)) {
+            try (var second = VmProcess.start(bed, dir, "aof2", "work=redis", disk)) {
                 second.awaitConsole(l -> l.startsWith("redis: listening"), 120);
                 NetTestbed.Result r = bed.inClient(30, "redis-cli", "-h", NetTestbed.GUEST_IP, "GET", "counter");
                 assertThat(r.output().strip()).as(second.console()).isEqualTo("1000");

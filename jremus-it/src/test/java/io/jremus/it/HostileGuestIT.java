@@ -46,7 +46,7 @@ class HostileGuestIT {
         try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
             f.setLength(16L << 20);
         }
-        try (VmProcess vm = VmProcess.start(bed, dir, "bad-" + mode,
+        try (var vm = VmProcess.start(bed, dir, "bad-" + mode,
                 "work=redis virtio_bad=" + mode + " virtio_bad_dev=blk virtio_bad_ms=500", disk)) {
             vm.awaitConsole(l -> l.startsWith("virtio_bad: handed the blk device a bad descriptor chain"), 60);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

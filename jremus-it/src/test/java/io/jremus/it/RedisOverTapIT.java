@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class RedisOverTapIT {
     private static NetTestbed bed;
-    private static VmProcess vm;
+    private static io.jremus.cli.testbed.GuestServer vm;
     @TempDir
     static Path dir;
 

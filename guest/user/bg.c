@@ -39,9 +39,11 @@ int bg_set(int mode, uint64_t rate)
 /* one step of at most ~0.5 ms; returns 1 if it waits for the clock (mem, paced) */
 static int step(long cpu)
 {
+	uint64_t g = gen;               /* a switch during this step must not count it */
 	if (bg_mode == BG_CPU) {
 		x = xorshift_run(x, 200000);
-		bg_done += 200000;
+		if (g == gen)
+			bg_done += 200000;
 		return 0;
 	}
 	if (bg_mode != BG_MEM)
@@ -63,7 +65,8 @@ static int step(long cpu)
 		if (++page == npages)
 			page = 0;
 	}
-	bg_done += n;
+	if (g == gen)
+		bg_done += n;
 	return 0;
 }
 

@@ -273,12 +273,17 @@ public final class Vm implements AutoCloseable {
         return virtio;
     }
 
+    /**
+     * Tears down in dependency order: vCPUs stop first, then the devices and their threads
+     * (which may still touch guest RAM or raise interrupts), then guest RAM and the KVM fds.
+     */
     @Override
     public void close() {
-        machine.close();
+        machine.haltAndJoin();
         if (serialFlusher != null) serialFlusher.interrupt();
         serial.flush();
         closeAll(resources);
+        machine.close();
         closeQuietly(serialSink);
     }
 

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
 public final class VmmBench implements Callable<Integer> {
     private static final Pattern CPU_RESULT = Pattern.compile("cpu: iters=(\\d+) result=0x([0-9a-f]+) ms=(\\d+)");
 
-    @Option(names = "--runs", description = "Repetitions for boot timing (median reported).", defaultValue = "5")
+    @Option(names = "--runs", description = "Repetitions of the boot and CPU-loop measurements (medians reported); harvest samples are twice this.", defaultValue = "5")
     int runs;
     @Option(names = "--cpu-iters", description = "Iterations of the CPU loop.", defaultValue = "1000000000")
     long cpuIters;

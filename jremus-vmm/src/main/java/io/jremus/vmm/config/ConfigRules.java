@@ -69,7 +69,7 @@ final class ConfigRules {
         if (bytes > MAX_MEMORY) {
             throw error(where, shown + " is above the maximum of " + MemorySize.format(MAX_MEMORY));
         }
-        // The memory map and the dirty bitmap work in whole MiB; odd sizes are almost always typos.
+        // RAM only needs whole pages, but a size that is not whole MiB is almost always a typo.
         if (bytes % MemorySize.MIB != 0) {
             throw error(where, shown + " is not a whole number of MiB");
         }

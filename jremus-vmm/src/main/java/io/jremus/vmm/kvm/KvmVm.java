@@ -84,7 +84,9 @@ public final class KvmVm implements AutoCloseable {
         MemorySegment s = irqLevel.get();
         s.set(JAVA_INT, IRQ_LEVEL_IRQ, gsi);
         s.set(JAVA_INT, IRQ_LEVEL_LEVEL, level ? 1 : 0);
-        Libc.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE(" + gsi + ")");
+        if (Libc.ioctlRaw(Libc.captureSegment(), fd, KVM_IRQ_LINE, s) < 0) {
+            throw new io.jremus.sys.ErrnoException("KVM_IRQ_LINE(" + gsi + ")", Libc.errno());
+        }
     }
 
     /**

@@ -217,8 +217,11 @@ public final class Machine implements AutoCloseable {
         return stopped;
     }
 
-    @Override
-    public void close() {
+    /**
+     * Stops the VM if it still runs and waits until no vCPU thread is left, so that devices can
+     * be torn down before guest RAM and the VM fd go away. Idempotent.
+     */
+    public void haltAndJoin() {
         stopped.complete(StopReason.hostRequest("machine closed"));
         haltAll();
         for (VcpuThread t : threads) {
@@ -228,6 +231,11 @@ public final class Machine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    @Override
+    public void close() {
+        haltAndJoin();
         for (KvmVcpu v : vcpus) v.close();
         vm.close();
         kvm.close();

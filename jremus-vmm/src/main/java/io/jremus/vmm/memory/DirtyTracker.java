@@ -12,9 +12,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * boot-time stores), architecture invariant 4. Each harvest resets both, so consecutive
  * harvests partition time: a page written between two harvests is in exactly the second.
  *
- * <p>For an exact set the vCPUs must be paused; device threads may keep running because their
- * bitmap words are taken atomically (a store racing with the harvest lands in this harvest or
- * the next, never in neither). Not thread-safe: one harvester at a time.
+ * <p>For an exact set the vCPUs must be paused and the device threads quiesced: stores made
+ * through GuestMemory's put and write methods are marked after they land and are safe to race,
+ * but a device writing through a {@link GuestMemory#sliceForWrite} view was marked before its
+ * stores, so a harvest in between would miss them. Not thread-safe: one harvester at a time.
  */
 public final class DirtyTracker {
     private final KvmVm vm;

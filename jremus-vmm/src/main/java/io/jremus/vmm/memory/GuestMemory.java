@@ -66,7 +66,12 @@ public final class GuestMemory {
         return r.host().asSlice(gpa - r.guestAddress(), len);
     }
 
-    /** A writable view of [gpa, gpa+len); its pages are marked dirty before it is returned. */
+    /**
+     * A writable view of [gpa, gpa+len); its pages are marked dirty before it is returned, so
+     * the caller's stores come after the mark. A harvest between the mark and the stores would
+     * miss them: whoever harvests for a checkpoint must first quiesce the device threads that
+     * write through such views (the checkpoint's postSuspend step).
+     */
     public MemorySegment sliceForWrite(long gpa, long len) {
         MemoryRegion r = require(gpa, len);
         r.dirty().markRange(gpa - r.guestAddress(), len);
@@ -95,25 +100,33 @@ public final class GuestMemory {
         return slice(gpa, 8).get(U64, 0);
     }
 
+    // The put* and write methods store first and mark after, so a harvest racing them sees the
+    // page either in this harvest (store done) or in the next one, never in neither.
+
     public void putByte(long gpa, byte v) {
-        sliceForWrite(gpa, 1).set(ValueLayout.JAVA_BYTE, 0, v);
+        slice(gpa, 1).set(ValueLayout.JAVA_BYTE, 0, v);
+        markDirty(gpa, 1);
     }
 
     public void putShort(long gpa, short v) {
-        sliceForWrite(gpa, 2).set(U16, 0, v);
+        slice(gpa, 2).set(U16, 0, v);
+        markDirty(gpa, 2);
     }
 
     public void putInt(long gpa, int v) {
-        sliceForWrite(gpa, 4).set(U32, 0, v);
+        slice(gpa, 4).set(U32, 0, v);
+        markDirty(gpa, 4);
     }
 
     public void putLong(long gpa, long v) {
-        sliceForWrite(gpa, 8).set(U64, 0, v);
+        slice(gpa, 8).set(U64, 0, v);
+        markDirty(gpa, 8);
     }
 
     /** Copies {@code bytes} to guest address {@code gpa}, marking the pages dirty. */
     public void write(long gpa, byte[] bytes) {
-        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, sliceForWrite(gpa, bytes.length), 0, bytes.length);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, slice(gpa, bytes.length), 0, bytes.length);
+        markDirty(gpa, bytes.length);
     }
 
     /** Copies {@code len} bytes from guest address {@code gpa} into a new array. */

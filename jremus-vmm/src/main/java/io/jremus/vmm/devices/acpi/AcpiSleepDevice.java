@@ -39,14 +39,16 @@ public final class AcpiSleepDevice implements PioDevice {
         return 0;
     }
 
+    /** {@code port} is the offset from {@link #PORT_BASE}, as {@code PioBus} dispatches. */
     @Override
     public void write(int port, int size, long value) {
         int b = (int) (value & 0xFF);
-        if (port == MachineLayout.ACPI_SLEEP_CONTROL_PORT) {
+        int absolute = PORT_BASE + port;
+        if (absolute == MachineLayout.ACPI_SLEEP_CONTROL_PORT) {
             if ((b & SLP_EN) != 0 && ((b >>> SLP_TYP_SHIFT) & SLP_TYP_MASK) == SLP_TYP_S5) {
                 power.powerOff(0);
             }
-        } else if (port == MachineLayout.ACPI_RESET_PORT && b == RESET_VALUE) {
+        } else if (absolute == MachineLayout.ACPI_RESET_PORT && b == RESET_VALUE) {
             power.reset();
         }
         // The status port is write-1-to-clear WAK_STS, which is never set: nothing to do.

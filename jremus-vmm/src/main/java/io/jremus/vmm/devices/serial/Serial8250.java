@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * <p>Transmission is instantaneous: THR and the transmitter are always empty (LSR.THRE|TEMT),
  * so a written byte goes straight to the output buffer and the "THR empty" interrupt re-arms at
  * once. Output is buffered and handed to the sink on a newline, when the buffer fills, or on
- * {@link #flush()}, which the VM core calls after a string-I/O exit ({@code rep outsb}: one exit,
- * many bytes, one {@code write} each) and when it pauses the vCPUs. A failing sink is logged
+ * {@link #flush()}, which the VM calls every 50 ms (so prompts and partial lines appear) and
+ * when it pauses the vCPUs. A failing sink is logged
  * once and further output dropped: the console must never stop the guest.
  *
  * <p>Input comes from the host on another thread through {@link #queueInput}; it is held in a

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * under the transport's lock. The TAP and the loop belong to the caller; {@link #close()}
  * releases only what the device made.
  */
-public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
+public final class VirtioNetDevice implements VirtioDevice, io.jremus.vmm.devices.CheckpointHooks, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VirtioNetDevice.class);
     public static final int QUEUE_SIZE = 256;
     /** Frames handled per wakeup before yielding the loop to other fds (the TAP stays level-triggered). */
@@ -82,6 +82,7 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
     private long pending = -1;
     private boolean tapArmed;
     private boolean closed;
+    private boolean quiesced; // between postSuspend and preResume: no receive into guest memory
     /** The TAP hung up or failed for good; it is no longer watched. */
     private boolean tapGone;
     private int rxLogged;
@@ -291,13 +292,37 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
         }
     }
 
+    // ---- checkpoint hooks (checkpoint thread) ----
+
+    /**
+     * Stops the receive path: once this returns no frame is being or will be written into guest
+     * memory (receive runs under {@code rxLock}), and the TAP is out of epoll so the loop does
+     * not spin on a readable TAP. Frames wait in the kernel's TAP queue.
+     */
+    @Override
+    public void postSuspend() {
+        synchronized (rxLock) {
+            quiesced = true;
+            disarm();
+        }
+    }
+
+    /** Restarts the receive path where {@link #postSuspend} left it. */
+    @Override
+    public void preResume() {
+        synchronized (rxLock) {
+            quiesced = false;
+        }
+        rxKick.signal();
+    }
+
     // ---- receive (loop thread) ----
 
     private void onKick() {
         synchronized (rxLock) {
             if (closed) return; // a late event from the batch that raced with close()
             rxKick.drain();
-            if (rxQueue == null) return;
+            if (rxQueue == null || quiesced) return;
             arm();
             drainRx();
         }
@@ -305,7 +330,7 @@ public final class VirtioNetDevice implements VirtioDevice, AutoCloseable {
 
     private void onTapReady(int events) {
         synchronized (rxLock) {
-            if (closed || tapGone) return;
+            if (closed || tapGone || quiesced) return;
             if ((events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0) {
                 // epoll reports errors and hang-ups even with an empty mask, so a TAP whose
                 // interface went away would wake us forever: stop watching it for good.

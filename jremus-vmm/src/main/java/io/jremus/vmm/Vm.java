@@ -124,6 +124,7 @@ public final class Vm implements AutoCloseable {
      */
     public static Vm restore(VmConfig config, VmSnapshotState state, MemoryImage memory, Options options) throws SnapshotException {
         state.validate(config.vcpus());
+        memory.checkFits(config);
         DeviceStates d = state.devices();
         if (d.disks().size() != config.disks().size() || d.nets().size() != config.nets().size()
                 || d.transports().size() != config.disks().size() + config.nets().size()) {

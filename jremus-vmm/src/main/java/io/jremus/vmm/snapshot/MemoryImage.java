@@ -1,5 +1,6 @@
 package io.jremus.vmm.snapshot;
 
+import io.jremus.vmm.config.VmConfig;
 import io.jremus.vmm.memory.GuestMemory;
 
 /**
@@ -9,6 +10,13 @@ import io.jremus.vmm.memory.GuestMemory;
  * the VM being built must be discarded.
  */
 public interface MemoryImage {
+    /**
+     * Refuses, before any VM is created, an image that cannot be loaded into a VM of
+     * {@code config} (memory size or layout, vCPU count, device shape).
+     */
+    default void checkFits(VmConfig config) throws SnapshotException {
+    }
+
     /**
      * Copies the image into {@code memory}.
      *

@@ -101,12 +101,18 @@ public final class SnapshotBench implements Callable<Integer> {
                 }
                 Files.deleteIfExists(r.path());
             }
+            // A FULL snapshot of the same guest at the same point, for the size comparison.
+            vm.pause();
+            Path fullFile = work.resolve("bench-" + pages + "-full.snap");
+            SnapshotWriter.Result full = SnapshotWriter.write(fullFile, vm.config(), vm.captureState(), vm.memory(), null, null, SnapshotProgress.NONE);
+            vm.resume();
+            Files.deleteIfExists(fullFile);
             java.util.Arrays.sort(pauseMs);
             java.util.Arrays.sort(stateUs);
             t.add("diff snapshot, ~" + pages + " dirty pages: VM pause (median)", "ms", pauseMs[samples / 2],
                     "pause + harvest + capture state + write DIFF file (fsync) + resume; pages/diff " + minPages + ".." + maxPages);
             t.add("diff snapshot, ~" + pages + " dirty pages: file size", "MiB", diffBytes / 1048576.0,
-                    "vs FULL of the same " + memMib + " MiB guest: " + String.format("%.1f", base.bytes() / 1048576.0) + " MiB");
+                    "FULL snapshot of the same " + memMib + " MiB guest at the same point: " + String.format("%.1f", full.bytes() / 1048576.0) + " MiB");
             if (pages == 1_000) t.add("state capture alone (1 vCPU, median)", "us", stateUs[samples / 2], "KVM GET ioctls + device save; per epoch");
             Files.deleteIfExists(base.path());
             vm.stop("benchmark done");

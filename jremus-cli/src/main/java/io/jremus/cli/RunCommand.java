@@ -1,5 +1,6 @@
 package io.jremus.cli;
 
+import io.jremus.cli.control.ControlServer;
 import io.jremus.vmm.Vm;
 import io.jremus.vmm.config.ConfigException;
 import io.jremus.vmm.config.ConfigOverrides;
@@ -43,6 +44,8 @@ public final class RunCommand implements Callable<Integer> {
     long timeoutSeconds;
     @Option(names = "--no-reboot", description = "Exit when the guest asks for a reset instead of booting it again.")
     boolean noReboot;
+    @Option(names = "--control", paramLabel = "SOCKET", description = "Serve the control protocol (pause, resume, snapshot, status, stop) on this Unix socket.")
+    Path control;
 
     @Override
     public Integer call() throws Exception {
@@ -61,8 +64,26 @@ public final class RunCommand implements Callable<Integer> {
     /** One boot of the VM, until it stops. A reset is a fresh VM: new RAM, same config and disks. */
     private StopReason runOnce(VmConfig cfg, long deadline) throws Exception {
         try (Vm vm = Vm.create(cfg, Vm.Options.defaults())) {
-            Thread hook = Thread.ofPlatform().unstarted(() -> vm.stop("interrupted"));
-            Runtime.getRuntime().addShutdownHook(hook);
+            return runUntilStopped(vm, deadline, timeoutSeconds, control);
+        }
+    }
+
+    /**
+     * Starts {@code vm} (serving its control socket if asked) and waits until it stops or the
+     * deadline passes. Shared with {@code jremus snapshot restore}.
+     */
+    static StopReason runUntilStopped(Vm vm, long deadline, long timeoutSeconds, Path control) throws Exception {
+        Thread hook = Thread.ofPlatform().unstarted(() -> vm.stop("interrupted"));
+        Runtime.getRuntime().addShutdownHook(hook);
+        ControlServer server = null;
+        try {
+            if (control != null) {
+                try {
+                    server = new ControlServer(control, vm);
+                } catch (java.io.IOException e) {
+                    throw new UserException("--control " + control + ": " + e.getMessage());
+                }
+            }
             vm.start();
             StopReason reason;
             try {
@@ -72,12 +93,14 @@ public final class RunCommand implements Callable<Integer> {
                 vm.stop("--timeout of " + timeoutSeconds + " s reached");
                 reason = vm.awaitStop(10, TimeUnit.SECONDS);
             }
+            return reason;
+        } finally {
+            if (server != null) server.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException ignored) {
                 // already shutting down
             }
-            return reason;
         }
     }
 

@@ -34,6 +34,18 @@ import io.jremus.vmm.memory.GuestRamAllocator;
 import io.jremus.vmm.vcpu.BootStateWriter;
 import io.jremus.vmm.vcpu.ExitHandler;
 import io.jremus.vmm.vcpu.StopReason;
+import io.jremus.vmm.devices.DeviceStateException;
+import io.jremus.vmm.devices.virtio.VirtioMmioState;
+import io.jremus.vmm.devices.virtio.blk.RawImageFile;
+import io.jremus.vmm.devices.virtio.blk.VirtioBlkState;
+import io.jremus.vmm.devices.virtio.net.VirtioNetState;
+import io.jremus.vmm.snapshot.DeviceStates;
+import io.jremus.vmm.snapshot.KvmStateIo;
+import io.jremus.vmm.snapshot.MemoryImage;
+import io.jremus.vmm.snapshot.SnapshotException;
+import io.jremus.vmm.snapshot.VcpuState;
+import io.jremus.vmm.snapshot.VmSnapshotState;
+import io.jremus.vmm.snapshot.VmState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +89,7 @@ public final class Vm implements AutoCloseable {
     private final List<AutoCloseable> resources;
     private final List<VirtioMmioTransport> virtio;
     private Thread serialFlusher;
+    private KvmStateIo stateIo;
 
     private Vm(VmConfig config, Machine machine, Serial8250 serial, OutputStream serialSink, BootPlan bootPlan,
                List<AutoCloseable> resources, List<VirtioMmioTransport> virtio) {
@@ -91,6 +104,41 @@ public final class Vm implements AutoCloseable {
 
     /** Creates the VM, its devices and loads the guest; vCPUs start with {@link #start}. */
     public static Vm create(VmConfig config, Options options) {
+        try {
+            return assemble(config, options, null);
+        } catch (SnapshotException e) {
+            throw new IllegalStateException("unreachable: no snapshot given", e);
+        }
+    }
+
+    /**
+     * Creates a VM from a snapshot instead of booting a kernel: the machine and devices of
+     * {@code config}, guest memory loaded from {@code memory}, then the KVM and device state.
+     * The VM is left ready to {@link #start}: its vCPUs (APs included) run on from the saved
+     * state. {@code state} and the memory image's headers must have been validated (the
+     * snapshot reader does it); the state is validated again here before anything is created.
+     *
+     * @throws SnapshotException if the snapshot does not fit {@code config}, a page record fails
+     *                           its check, or KVM or a device refuses the state; nothing is left
+     *                           running (the half-built VM is closed)
+     */
+    public static Vm restore(VmConfig config, VmSnapshotState state, MemoryImage memory, Options options) throws SnapshotException {
+        state.validate(config.vcpus());
+        memory.checkFits(config);
+        DeviceStates d = state.devices();
+        if (d.disks().size() != config.disks().size() || d.nets().size() != config.nets().size()
+                || d.transports().size() != config.disks().size() + config.nets().size()) {
+            throw new SnapshotException(SnapshotException.Kind.MISMATCH, "the snapshot has " + d.disks().size() + " disks and "
+                    + d.nets().size() + " NICs on " + d.transports().size() + " virtio slots; the config has "
+                    + config.disks().size() + " disks and " + config.nets().size() + " NICs");
+        }
+        return assemble(config, options, new Restore(state, memory));
+    }
+
+    private record Restore(VmSnapshotState state, MemoryImage memory) {
+    }
+
+    private static Vm assemble(VmConfig config, Options options, Restore restore) throws SnapshotException {
         List<GuestRamAllocator.Range> ranges = new ArrayList<>();
         for (RamRegion r : GuestRamLayout.regionsFor(config.memoryBytes())) {
             ranges.add(new GuestRamAllocator.Range(r.guestAddress(), r.size()));
@@ -113,7 +161,15 @@ public final class Vm implements AutoCloseable {
                 }
             };
             Serial8250 serial = new Serial8250(sink, machine.interruptLine(MachineLayout.SERIAL_COM1_GSI));
-            List<VirtioDevice> devices = virtioDevices(config, resources);
+            KvmStateIo stateIo = null;
+            if (restore != null) {
+                // Memory first (devices restored below may read their rings), then KVM state.
+                restore.memory().loadInto(machine.memory());
+                stateIo = new KvmStateIo(machine.kvm(), machine.vm(), machine.vcpus());
+                resources.add(stateIo);
+                stateIo.apply(restore.state());
+            }
+            List<VirtioDevice> devices = virtioDevices(config, resources, restore == null ? null : restore.state().devices());
             List<VirtioMmioTransport> transports = new ArrayList<>();
             List<AcpiMmioDevice> acpiDevices = new ArrayList<>();
             StringBuilder cmdline = new StringBuilder(config.cmdline());
@@ -130,12 +186,20 @@ public final class Vm implements AutoCloseable {
                 cmdline.append("virtio_mmio.device=").append(MachineLayout.VIRTIO_MMIO_SIZE).append("@0x")
                         .append(Long.toHexString(base)).append(':').append(gsi);
             }
-            // ACPI tables for kernels that discover devices through them (Debian's stock kernel).
-            AcpiTables acpi = AcpiTables.build(AcpiConfig.of(config.vcpus(), acpiDevices));
-            acpi.writeTo(machine.memory());
-            BootPlan plan = boot(config, cmdline.toString(), machine.memory(), acpi.rsdpAddress());
-            BootStateWriter.apply(machine.vcpus().getFirst(), plan);
+            BootPlan plan = null;
+            if (restore == null) {
+                // ACPI tables for kernels that discover devices through them (Debian's stock kernel).
+                AcpiTables acpi = AcpiTables.build(AcpiConfig.of(config.vcpus(), acpiDevices));
+                acpi.writeTo(machine.memory());
+                plan = boot(config, cmdline.toString(), machine.memory(), acpi.rsdpAddress());
+                BootStateWriter.apply(machine.vcpus().getFirst(), plan);
+            } else {
+                restoreDevices(serial, transports, restore.state().devices());
+                // The guest was stopped for as long as the snapshot existed: tell its kvmclock.
+                stateIo.kvmclockCtrl();
+            }
             Vm vm = new Vm(config, machine, serial, sink, plan, resources, transports);
+            vm.stateIo = stateIo;
             for (int i = 0; i < transports.size(); i++) {
                 vm.mmio.register(MachineLayout.VIRTIO_MMIO_BASE + i * MachineLayout.VIRTIO_MMIO_STRIDE,
                         MachineLayout.VIRTIO_MMIO_SIZE, transports.get(i));
@@ -144,9 +208,9 @@ public final class Vm implements AutoCloseable {
                     .register(MachineLayout.I8042_DATA_PORT, I8042.PORT_COUNT, new I8042(power))
                     .register(MachineLayout.DEBUG_EXIT_PORT, DebugExit.PORT_COUNT, new DebugExit(power))
                     .register(AcpiSleepDevice.PORT_BASE, AcpiSleepDevice.PORT_COUNT, new AcpiSleepDevice(power));
-            log.debug("loaded {}", plan.loaded());
+            if (plan != null) log.debug("loaded {}", plan.loaded());
             return vm;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | SnapshotException e) {
             if (machine != null) machine.close();
             closeAll(resources);
             closeQuietly(sink);
@@ -154,22 +218,49 @@ public final class Vm implements AutoCloseable {
         }
     }
 
-    /** Disks first, then NICs, in config order: their slot decides their address and GSI. */
-    private static List<VirtioDevice> virtioDevices(VmConfig config, List<AutoCloseable> resources) {
+    private static void restoreDevices(Serial8250 serial, List<VirtioMmioTransport> transports, DeviceStates d) throws SnapshotException {
+        try {
+            serial.restore(d.serial());
+            // Device state was applied when the devices were built; the transports re-activate them.
+            for (int i = 0; i < transports.size(); i++) transports.get(i).restore(d.transports().get(i));
+        } catch (DeviceStateException e) {
+            throw new SnapshotException(SnapshotException.Kind.CORRUPT, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Disks first, then NICs, in config order: their slot decides their address and GSI. With
+     * {@code saved}, each device is rebuilt from its saved state over the backend the config names
+     * (the disk image is re-opened, the TAP re-attached or re-created).
+     */
+    private static List<VirtioDevice> virtioDevices(VmConfig config, List<AutoCloseable> resources, DeviceStates saved)
+            throws SnapshotException {
         List<VirtioDevice> out = new ArrayList<>();
-        for (DiskConfig d : config.disks()) {
+        for (int i = 0; i < config.disks().size(); i++) {
+            DiskConfig d = config.disks().get(i);
+            RawImageFile image = null;
             try {
-                VirtioBlkDevice blk = VirtioBlkDevice.open(d.path(), d.readonly());
+                VirtioBlkDevice blk;
+                if (saved == null) {
+                    blk = VirtioBlkDevice.open(d.path(), d.readonly());
+                } else {
+                    image = RawImageFile.open(d.path(), d.readonly());
+                    blk = VirtioBlkDevice.restore(image, saved.disks().get(i));
+                }
                 resources.add(blk::close);
                 out.add(blk);
             } catch (IOException e) {
                 throw new VmmException(VmmException.Kind.USER, "disk " + d.path() + ": " + e.getMessage(), e);
+            } catch (DeviceStateException e) {
+                image.close();
+                throw new SnapshotException(SnapshotException.Kind.MISMATCH, e.getMessage(), e);
             }
         }
         if (!config.nets().isEmpty()) {
             EventLoop loop = new EventLoop("net-loop");
             resources.add(loop);
-            for (NetConfig n : config.nets()) {
+            for (int i = 0; i < config.nets().size(); i++) {
+                NetConfig n = config.nets().get(i);
                 Tap tap;
                 try {
                     tap = n.create() ? Tap.create(n.tap()) : Tap.attach(n.tap());
@@ -177,7 +268,16 @@ public final class Vm implements AutoCloseable {
                     throw new VmmException(VmmException.Kind.HOST, "net " + n.tap() + ": " + e.getMessage(), e);
                 }
                 resources.add(tap);
-                VirtioNetDevice net = new VirtioNetDevice(VirtioNetConfig.of(n.mac()), tap, loop);
+                VirtioNetDevice net;
+                if (saved == null) {
+                    net = new VirtioNetDevice(VirtioNetConfig.of(n.mac()), tap, loop);
+                } else {
+                    try {
+                        net = VirtioNetDevice.restore(saved.nets().get(i), tap, loop);
+                    } catch (DeviceStateException e) {
+                        throw new SnapshotException(SnapshotException.Kind.MISMATCH, e.getMessage(), e);
+                    }
+                }
                 resources.add(net::close);
                 out.add(net);
             }
@@ -222,8 +322,46 @@ public final class Vm implements AutoCloseable {
         return machine.memory();
     }
 
+    /** How the guest was booted; null for a VM restored from a snapshot. */
     public BootPlan bootPlan() {
         return bootPlan;
+    }
+
+    /**
+     * Captures everything but memory: KVM VM and vCPU state and every device's state. The VM
+     * must be paused (or not yet started), so no vCPU runs and no device request is in progress
+     * on a vCPU thread. Allocates only the result (the KVM scratch buffers are reused); the
+     * replication layer calls this once per epoch next to {@link #harvestDirtyPages}.
+     */
+    public VmSnapshotState captureState() {
+        if (!machine.isPaused() && machine.isStarted()) {
+            throw new IllegalStateException("captureState needs a paused VM");
+        }
+        KvmStateIo io = stateIo();
+        VmState vmState = io.captureVm();
+        List<VcpuState> vcpus = new ArrayList<>(machine.vcpus().size());
+        for (int i = 0; i < machine.vcpus().size(); i++) vcpus.add(io.captureVcpu(i));
+        List<VirtioMmioState> ts = new ArrayList<>(virtio.size());
+        List<VirtioBlkState> disks = new ArrayList<>();
+        List<VirtioNetState> nets = new ArrayList<>();
+        for (VirtioMmioTransport t : virtio) {
+            ts.add(t.save());
+            switch (t.device()) {
+                case VirtioBlkDevice b -> disks.add(b.save());
+                case VirtioNetDevice n -> nets.add(n.save());
+                default -> throw new IllegalStateException("no saved state for " + t.device());
+            }
+        }
+        return new VmSnapshotState(vmState, vcpus, new DeviceStates(serial.save(), ts, disks, nets));
+    }
+
+    /** The KVM state reader/writer of this VM, built (and its MSR list probed) on first use. */
+    public synchronized KvmStateIo stateIo() {
+        if (stateIo == null) {
+            stateIo = new KvmStateIo(machine.kvm(), machine.vm(), machine.vcpus());
+            resources.add(stateIo);
+        }
+        return stateIo;
     }
 
     /** Starts the vCPUs. */

@@ -199,6 +199,11 @@ public final class Machine implements AutoCloseable {
         return paused;
     }
 
+    /** Whether {@link #start} has run (vCPU threads exist). */
+    public boolean isStarted() {
+        return !threads.isEmpty();
+    }
+
     /** Stops the VM from the host side. */
     public void stop(String why) {
         vcpuStopped(StopReason.hostRequest(why));

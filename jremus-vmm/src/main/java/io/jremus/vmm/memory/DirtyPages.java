@@ -16,6 +16,12 @@ public final class DirtyPages {
         this.bitmaps = bitmaps;
     }
 
+    /** A set built by hand (tests, a backup replaying a stream); bitmaps in KVM's layout. */
+    public static DirtyPages of(List<MemoryRegion> regions, long[][] bitmaps) {
+        if (regions.size() != bitmaps.length) throw new IllegalArgumentException(regions.size() + " regions, " + bitmaps.length + " bitmaps");
+        return new DirtyPages(List.copyOf(regions), bitmaps.clone());
+    }
+
     public int regionCount() {
         return regions.size();
     }

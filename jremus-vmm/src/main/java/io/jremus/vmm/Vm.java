@@ -7,6 +7,7 @@ import io.jremus.vmm.boot.KernelBoot;
 import io.jremus.vmm.boot.RamRegion;
 import io.jremus.vmm.config.SerialConfig;
 import io.jremus.vmm.config.VmConfig;
+import io.jremus.vmm.devices.CheckpointHooks;
 import io.jremus.vmm.devices.PowerControl;
 import io.jremus.vmm.config.DiskConfig;
 import io.jremus.vmm.config.NetConfig;
@@ -380,14 +381,27 @@ public final class Vm implements AutoCloseable {
         });
     }
 
-    /** Pauses all vCPUs; returns the pause latency in nanoseconds. */
+    /**
+     * Pauses the VM: all vCPUs, then the devices' own threads ({@link CheckpointHooks#postSuspend},
+     * e.g. virtio-net stops receiving into guest memory). From return until {@link #resume} the
+     * guest's memory and state do not change, which is what a snapshot or checkpoint needs.
+     *
+     * @return nanoseconds until the vCPUs were stopped
+     */
     public long pause() {
         long ns = machine.pause();
+        for (VirtioMmioTransport t : virtio) {
+            if (t.device() instanceof CheckpointHooks h) h.postSuspend();
+        }
         serial.flush();
         return ns;
     }
 
+    /** Resumes devices ({@link CheckpointHooks#preResume}) and then the vCPUs. */
     public void resume() {
+        for (VirtioMmioTransport t : virtio) {
+            if (t.device() instanceof CheckpointHooks h) h.preResume();
+        }
         machine.resume();
     }
 

@@ -140,8 +140,10 @@ public final class FailoverAgent {
             RoleMachine.Transition t = RoleMachine.next(role, e);
             ReplicationRole from = role;
             role = t.to();
-            if (from != role || t.action() != RoleAction.NONE) {
+            if (from != role) {
                 log.info("{} {}: {} on {} -> {} ({})", vmId, node, from, e, role, t.action());
+            } else if (t.action() != RoleAction.NONE) {
+                log.debug("{} {}: {} on {}: {}", vmId, node, from, e, t.action());
             }
             e = act(t.action());
         }

@@ -57,13 +57,13 @@ import java.time.Duration;
  * </ol>
  *
  * <h2>Why this gives invariant 5 (one active instance)</h2>
- * Two instances could both release output only if both act alone (rule b/c: a protected primary
- * releases nothing a backup has not acknowledged, and a backup that asked stopped acknowledging,
- * rule a) or one acts alone while the other is protected by a backup that is itself active —
- * the second case is the first, as that backup only activates through rule a. Acting alone needs
- * an {@code ACTIVE} grant whose lease is valid on the actor's clock. The arbiter gives a grant to
- * a second node only when the first node's lease has expired on the arbiter's clock (rule 5),
- * i.e. after it had already ended on the first node's clock (rule c), and grants are decided
+ * A protected primary releases only what its backup acknowledged, and a backup stops
+ * acknowledging before it asks (rule a), so a protected primary never releases output alongside
+ * its own backup once that backup acts. Two instances releasing output at once would therefore
+ * be two nodes acting alone, each needing an {@code ACTIVE} grant whose lease is valid on its own
+ * clock (rules b, c). The arbiter gives a grant to a second node only when the first node's
+ * lease has expired on the arbiter's clock (rule 5), i.e. after it had already ended on the
+ * first node's clock (rule c), and grants are decided
  * one at a time against one stored state. Stale images: a primary that goes alone changes role
  * and so increases the term (rule 3), after which the backup's image (tagged with the old term)
  * is refused for good (rule 4) — the backup cannot come back with state older than output the

@@ -25,6 +25,14 @@ public final class GuestServer implements AutoCloseable {
     private final Path serial;
     private final Path log;
 
+    /**
+     * Wraps a VMM process started elsewhere (e.g. {@code jremus snapshot restore}) whose guest
+     * console goes to {@code serial}, so tests can follow it the same way.
+     */
+    public static GuestServer adopt(Process process, Path serial, Path log) {
+        return new GuestServer(process, serial, log);
+    }
+
     private GuestServer(Process process, Path serial, Path log) {
         this.process = process;
         this.serial = serial;
@@ -40,6 +48,12 @@ public final class GuestServer implements AutoCloseable {
      */
     public static GuestServer start(Vmm vmm, NetTestbed bed, Path jremusHome, Path guestElf, Path dir, String name,
                                     String guestArgs, Path disk) throws IOException {
+        return start(vmm, bed, jremusHome, guestElf, dir, name, guestArgs, disk, List.of());
+    }
+
+    /** As above, with extra options for {@code jremus run} (e.g. {@code --control SOCKET}); ignored for QEMU. */
+    public static GuestServer start(Vmm vmm, NetTestbed bed, Path jremusHome, Path guestElf, Path dir, String name,
+                                    String guestArgs, Path disk, List<String> runOptions) throws IOException {
         Path serial = dir.resolve(name + ".serial");
         Path log = dir.resolve(name + ".log");
         Files.deleteIfExists(serial);
@@ -55,7 +69,9 @@ public final class GuestServer implements AutoCloseable {
                     .append("[[net]]\ntap = \"").append(NetTestbed.TAP).append("\"\nmac = \"").append(GUEST_MAC).append("\"\n");
             if (disk != null) toml.append("[[disk]]\npath = \"").append(disk).append("\"\n");
             Path cfg = Files.writeString(dir.resolve(name + ".toml"), toml);
-            cmd.addAll(List.of(jremusHome.resolve("jremus").toString(), "run", cfg.toString()));
+            cmd.addAll(List.of(jremusHome.resolve("jremus").toString(), "run"));
+            cmd.addAll(runOptions);
+            cmd.add(cfg.toString());
         } else {
             cmd.addAll(List.of("qemu-system-x86_64", "-M", "microvm,acpi=off", "-enable-kvm", "-cpu", "host,-arch-capabilities",
                     "-m", "256M", "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",

@@ -28,7 +28,9 @@ import java.util.regex.Pattern;
  *   truststore.p12  the CA certificate as a trusted entry (alias jremus-ca); copy to every node
  *   NODE.p12        NODE's key (alias NODE) and chain [NODE, jremus-ca]; copy to that node only
  *   NODE.crt        NODE's certificate, PEM (for inspection or pinning)
- *   store-password  the password of all the stores above (mode 600)
+ *   store-password  the password of all the stores above
+ *
+ * ca.p12, NODE.p12 and store-password are mode 600.
  * </pre>
  *
  * <p>The same with keytool by hand, for a node {@code a} (password in file {@code pw}):
@@ -160,7 +162,20 @@ public final class KeyDirectory {
             made.add(keystore(dir, n));
             made.add(dir.resolve(n + ".crt"));
         }
+        for (Path p : made) {
+            if (p.getFileName().toString().endsWith(".p12") && !p.endsWith(TRUSTSTORE)) {
+                ownerOnly(p); // private keys: the password protects them, the mode keeps them out of sight too
+            }
+        }
         return made;
+    }
+
+    private static void ownerOnly(Path p) throws KeyToolException {
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new KeyToolException("cannot make " + p + " private (mode 600): " + e.getMessage());
+        }
     }
 
     private static void checkNodes(List<String> nodes) throws KeyToolException {

@@ -207,8 +207,10 @@ class SecureChannelsTest {
     }
 
     @Test
-    void shouldKeepThePasswordFileReadableByItsOwnerOnly() throws Exception {
-        assertThat(Files.getPosixFilePermissions(KeyDirectory.passwordFile(keys)).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    void shouldKeepPrivateKeysAndThePasswordReadableByTheirOwnerOnly() throws Exception {
+        for (Path p : List.of(KeyDirectory.passwordFile(keys), keys.resolve("ca.p12"), KeyDirectory.keystore(keys, "a"))) {
+            assertThat(Files.getPosixFilePermissions(p).toString()).as(p.toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        }
     }
 
     private static void assertAuthRefusal(CompletableFuture<?> accepted) throws InterruptedException, java.util.concurrent.TimeoutException {

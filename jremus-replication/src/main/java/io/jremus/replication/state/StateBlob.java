@@ -70,7 +70,7 @@ public final class StateBlob {
     }
 
     public static VmSnapshotState decode(byte[] blob) throws SnapshotException {
-        if (blob.length > MAX_BYTES) throw new SnapshotException("state blob of " + blob.length + " bytes exceeds " + MAX_BYTES);
+        if (blob.length > MAX_BYTES) throw new SnapshotException(SnapshotException.Kind.CORRUPT, "state blob of " + blob.length + " bytes exceeds " + MAX_BYTES);
         ByteBuffer b = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
         VmState vm = null;
         SerialState serial = null;
@@ -79,18 +79,18 @@ public final class StateBlob {
         List<VirtioBlkState> disks = new ArrayList<>();
         List<VirtioNetState> nets = new ArrayList<>();
         while (b.hasRemaining()) {
-            if (b.remaining() < 5) throw new SnapshotException("state blob truncated at byte " + b.position());
+            if (b.remaining() < 5) throw new SnapshotException(SnapshotException.Kind.CORRUPT, "state blob truncated at byte " + b.position());
             int kind = b.get() & 0xFF;
             int len = b.getInt();
             if (len < 0 || len > b.remaining()) {
-                throw new SnapshotException("state blob part " + kind + " at byte " + (b.position() - 5) + " claims " + len
+                throw new SnapshotException(SnapshotException.Kind.CORRUPT, "state blob part " + kind + " at byte " + (b.position() - 5) + " claims " + len
                         + " bytes, " + b.remaining() + " remain");
             }
             byte[] body = new byte[len];
             b.get(body);
             switch (kind) {
                 case VM -> {
-                    if (vm != null) throw new SnapshotException("state blob holds two VM states");
+                    if (vm != null) throw new SnapshotException(SnapshotException.Kind.CORRUPT, "state blob holds two VM states");
                     vm = StateCodec.decodeVm(body);
                 }
                 case VCPU -> vcpus.add(StateCodec.decodeVcpu(body));
@@ -98,18 +98,18 @@ public final class StateBlob {
                 case TRANSPORT -> transports.add(expectSlot(StateCodec.decodeTransport(body), transports.size()));
                 case BLK -> disks.add(expectSlot(StateCodec.decodeBlk(body), disks.size()));
                 case NET -> nets.add(StateCodec.decodeNet(body).state());
-                default -> throw new SnapshotException("state blob part of unknown kind " + kind);
+                default -> throw new SnapshotException(SnapshotException.Kind.CORRUPT, "state blob part of unknown kind " + kind);
             }
         }
         if (vm == null || serial == null || vcpus.isEmpty()) {
-            throw new SnapshotException("state blob is incomplete (VM " + (vm != null) + ", serial " + (serial != null)
+            throw new SnapshotException(SnapshotException.Kind.CORRUPT, "state blob is incomplete (VM " + (vm != null) + ", serial " + (serial != null)
                     + ", vCPUs " + vcpus.size() + ")");
         }
         return new VmSnapshotState(vm, vcpus, new DeviceStates(serial, transports, disks, nets));
     }
 
     private static <T> T expectSlot(StateCodec.Slotted<T> s, int expected) throws SnapshotException {
-        if (s.slot() != expected) throw new SnapshotException("device state for slot " + s.slot() + " where slot " + expected + " was due");
+        if (s.slot() != expected) throw new SnapshotException(SnapshotException.Kind.CORRUPT, "device state for slot " + s.slot() + " where slot " + expected + " was due");
         return s.state();
     }
 }

@@ -63,19 +63,15 @@ public final class PageEncoder {
     }
 
     /**
-     * lz4-java's JNI compressor when its native library loads, else the pure-Java bounds-checked one.
-     * Measured by PageEncodingBench on this project's build host: JNI compresses a 4 KiB page 2 to 4
-     * times faster (text page 12 µs against 42 µs; sparse page 1.5 µs against 5.2 µs). Compressing is
-     * safe with JNI: the input is our own guest memory and the buffers are sized by
-     * {@code maxCompressedLength}. Untrusted input is only ever decompressed, and {@link PageDecoder}
-     * does that in pure Java. (Never {@code fastestInstance()}: its fallback uses sun.misc.Unsafe.)
+     * lz4-java's pure-Java, bounds-checked compressor. The project makes every native call through
+     * FFM and loads no JNI library, so lz4-java's JNI compressor is not used even though
+     * PageEncodingBench measured it 2 to 4 times faster on this host (text page 12 µs against
+     * 42 µs; sparse page 1.5 µs against 5.2 µs). Most checkpoint pages are XOR deltas that never
+     * reach LZ4, which keeps the difference small in practice. (Never {@code fastestInstance()}:
+     * it may pick JNI, and its Java fallback uses sun.misc.Unsafe.)
      */
     public static LZ4Compressor defaultCompressor() {
-        try {
-            return LZ4Factory.nativeInstance().fastCompressor();
-        } catch (Throwable noNative) { // UnsatisfiedLinkError, or native access denied
-            return LZ4Factory.safeInstance().fastCompressor();
-        }
+        return LZ4Factory.safeInstance().fastCompressor();
     }
 
     /**

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  */
 @Command(name = "jremus", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Transparent high availability for virtual machines (Remus on KVM).",
-        subcommands = {DemoCommand.class, RunCommand.class, KeysCommand.class, SnapshotCommand.class, WitnessCommand.class, TestbedCommand.class, ImageCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, PrimaryCommand.class, BackupCommand.class, KeysCommand.class, SnapshotCommand.class, WitnessCommand.class, TestbedCommand.class, ImageCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for a user mistake (bad config, missing file). */
     public static final int EXIT_USAGE = 2;
@@ -54,6 +54,11 @@ public final class Main implements Runnable {
         if (t instanceof UserException u) {
             System.err.println("jremus: " + u.getMessage());
             return EXIT_USAGE;
+        }
+        if (t instanceof java.io.IOException io) {
+            // A link, a peer or a file failed: say which, in one line (the log has the detail).
+            System.err.println("jremus: " + io.getMessage());
+            return 1;
         }
         System.err.println("jremus: internal error: " + t);
         t.printStackTrace();

@@ -164,6 +164,32 @@ public final class VirtioNetDevice implements VirtioDevice, io.jremus.vmm.device
         return netConfig.mac();
     }
 
+    /** The TAP this device sends to and receives from (owned by the caller, not the device). */
+    public Tap tap() {
+        return tap;
+    }
+
+    /**
+     * Tells the segment where the guest's MAC now lives, as QEMU's self-announce does after a
+     * migration: a broadcast RARP request from the guest's MAC, so bridges and switches update
+     * their tables at once instead of after the guest's next transmission.
+     */
+    public void announce() {
+        byte[] mac = netConfig.mac().bytes();
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment f = a.allocate(60);
+            for (int i = 0; i < 6; i++) {
+                f.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) 0xFF);      // broadcast
+                f.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 6 + i, mac[i]);        // from the guest
+                f.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 22 + i, mac[i]);       // sender hw address
+                f.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 32 + i, mac[i]);       // target hw address
+            }
+            byte[] rarp = {(byte) 0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x03}; // RARP, Ethernet/IPv4, request reverse
+            for (int i = 0; i < rarp.length; i++) f.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 12 + i, rarp[i]);
+            tap.writeFrame(f);
+        }
+    }
+
     @Override
     public int deviceType() {
         return VirtioNet.DEVICE_TYPE;

@@ -1,0 +1,390 @@
+package io.jremus.replication.remus;
+
+import io.jremus.replication.disk.DiskWrite;
+import io.jremus.replication.disk.ReplicatingBlockListener;
+import io.jremus.replication.failover.Arbiter;
+import io.jremus.replication.failover.Grant;
+import io.jremus.replication.failover.Role;
+import io.jremus.replication.netbuf.BufferedOutputGate;
+import io.jremus.replication.netbuf.FrameSink;
+import io.jremus.replication.state.StateBlob;
+import io.jremus.replication.stream.BackHeader;
+import io.jremus.replication.stream.RecordReader;
+import io.jremus.replication.stream.RecordView;
+import io.jremus.replication.stream.RecordWriter;
+import io.jremus.replication.stream.StreamDirection;
+import io.jremus.replication.stream.StreamHeader;
+import io.jremus.replication.stream.StreamLimits;
+import io.jremus.replication.stream.page.PageEncoder;
+import io.jremus.vmm.Vm;
+import io.jremus.vmm.devices.virtio.VirtioMmioTransport;
+import io.jremus.vmm.devices.virtio.blk.VirtioBlkDevice;
+import io.jremus.vmm.devices.virtio.net.VirtioNetDevice;
+import io.jremus.vmm.memory.DirtyPages;
+import io.jremus.vmm.memory.GuestMemory;
+import io.jremus.vmm.memory.MemoryRegion;
+import io.jremus.vmm.snapshot.VmSnapshotState;
+import io.jremus.vmm.snapshot.format.ConfigToml;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * The primary side of Remus for one running VM: seeds the backup live, then checkpoints every
+ * epoch and releases each epoch's network output only when the backup acknowledged it.
+ *
+ * <pre>
+ *  seed:   PRECOPY rounds while the guest runs (all RAM, then what it dirtied; every disk)
+ *  epoch N (checkpoint thread):
+ *     pause vCPUs + device threads ─► harvest dirty pages (KVM log ∪ VMM bitmap) ─► copy them
+ *     to a staging buffer ─► capture vCPU/VM/device state ─► net barrier (postSuspend closes
+ *     output epoch N) and disk barrier ─► resume ─► send BEGIN(N) pages state disk END(N)
+ *  ACK(N) (back-channel thread): release output of epochs ≤ N to the TAP
+ * </pre>
+ *
+ * If the backup goes silent for {@link RemusOptions#peerTimeout()}, the primary asks the
+ * arbiter to run alone; granted, it releases held output and continues unprotected, saying so;
+ * refused, it stops the VM (invariant 5). Output stays held while it asks.
+ */
+public final class Primary {
+    private static final Logger log = LoggerFactory.getLogger(Primary.class);
+
+    /** How the primary ended. */
+    public enum Outcome {
+        /** The VM stopped by itself (powered off) while protected. */
+        VM_STOPPED,
+        /** The backup was lost; the arbiter let this node run alone; the VM ran until it stopped. */
+        RAN_UNPROTECTED,
+        /** The arbiter refused: another instance is active; this VM was stopped. */
+        REFUSED
+    }
+
+    private final Vm vm;
+    private final Socket socket;
+    private final Arbiter arbiter;
+    private final RemusOptions options;
+    private final Consumer<String> status;
+    private final List<BufferedOutputGate> gates = new ArrayList<>();
+    private final List<ReplicatingBlockListener> disks = new ArrayList<>();
+    private final List<List<DiskWrite>> closedWrites = new ArrayList<>();
+    private final List<Path> diskPaths = new ArrayList<>();
+    private final RemusStats stats = new RemusStats();
+    private final Arena arena = Arena.ofShared();
+    private final ShadowMemory shadow;
+    private RecordWriter writer;
+    private MemorySegment staging;
+    private long[] stagedGpas = new long[0];
+    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile long lastAcked;
+    private volatile String peerLost;
+    private volatile boolean earlyRequested;
+    private long term;
+    private long nextRenewNanos;
+
+    public Primary(Vm vm, Socket socket, Arbiter arbiter, RemusOptions options, Consumer<String> status) {
+        this.vm = vm;
+        this.socket = socket;
+        this.arbiter = arbiter;
+        this.options = options;
+        this.status = status;
+        this.shadow = new ShadowMemory(ShadowMemory.layoutOf(vm.memory().regions()), arena);
+        this.staging = arena.allocate(GuestMemory.PAGE_SIZE * 1024L, GuestMemory.PAGE_SIZE);
+        int diskIndex = 0;
+        for (VirtioMmioTransport t : vm.virtioTransports()) {
+            switch (t.device()) {
+                case VirtioNetDevice net -> {
+                    BufferedOutputGate g = new BufferedOutputGate(FrameSink.of(net.tap()), options.netBufferBytes(), System::nanoTime, 1);
+                    g.passThrough(true); // unprotected until the first checkpoint
+                    net.setOutputGate(g);
+                    gates.add(g);
+                }
+                case VirtioBlkDevice blk -> {
+                    int index = diskIndex++;
+                    closedWrites.add(new ArrayList<>());
+                    ReplicatingBlockListener l = new ReplicatingBlockListener(blk.capacitySectors() * 512, options.diskEpochBytes(),
+                            (epoch, writes) -> closedWrites.set(index, writes), () -> earlyRequested = true, 1);
+                    blk.setWriteListener(l);
+                    disks.add(l);
+                    diskPaths.add(vm.config().disks().get(index).path());
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    public RemusStats stats() {
+        return stats;
+    }
+
+    /** Runs until the VM stops, the primary goes on alone and the VM stops, or the arbiter refuses. */
+    public Outcome run() throws IOException, InterruptedException {
+        // A primary boots (or restores) the VM itself, so it starts from the current term rather
+        // than from a replicated image: learn the term, then claim the primary role for it.
+        Grant current = arbiter.request(options.vmId(), options.node(), Role.STANDBY, 0, Duration.ofSeconds(5));
+        long startTerm = current.outcome() == Grant.Outcome.UNREACHABLE ? 0 : current.term();
+        Grant g = arbiter.request(options.vmId(), options.node(), Role.PRIMARY, startTerm, Duration.ofSeconds(5));
+        if (!g.granted()) {
+            vm.stop("arbiter refused the primary role: " + g);
+            throw new IOException("the arbiter did not grant " + options.node() + " the primary role for " + options.vmId() + ": " + g);
+        }
+        term = g.term();
+        nextRenewNanos = System.nanoTime() + arbiter.lease().toNanos() / 3;
+        writer = new RecordWriter(new BufferedOutputStream(socket.getOutputStream(), 1 << 16), StreamLimits.defaults(),
+                PageEncoder.create(PageEncoder.Policy.FAST));
+        List<StreamHeader.Region> regions = new ArrayList<>();
+        for (MemoryRegion r : vm.memory().regions()) regions.add(new StreamHeader.Region(r.guestAddress(), r.size()));
+        UUID session = UUID.randomUUID();
+        writer.writeHeader(new StreamHeader(session, 1, ConfigToml.digest(vm.config()), regions));
+        writer.flush();
+        RecordReader back = RecordReader.of(new BufferedInputStream(socket.getInputStream()), StreamDirection.BACK, StreamLimits.defaults());
+        back.readBackHeader(session);
+        Thread reader = Thread.ofPlatform().name("remus-acks").daemon(true).start(() -> readAcks(back));
+
+        seed();
+        long epoch = 1;
+        checkpoint(epoch++, true);
+        status.accept("protected: first checkpoint sent; epochs every " + options.interval().toMillis() + " ms" + (options.early() ? " (early mode)" : ""));
+        stats.started();
+        long next = System.nanoTime() + options.interval().toNanos();
+        long last = System.nanoTime();
+        while (!vm.machine().stopped().isDone()) {
+            long now = System.nanoTime();
+            if (peerLost != null || now - lastHeardNanos > options.peerTimeout().toNanos()) {
+                reader.interrupt();
+                return goAlone(peerLost != null ? peerLost : "no ack or heartbeat for " + (now - lastHeardNanos) / 1_000_000 + " ms");
+            }
+            renewIfDue(Role.PRIMARY);
+            boolean early = (options.early() && outputWaiting() || earlyRequested) && now - last >= options.minInterval().toNanos();
+            if (now >= next || early) {
+                last = now;
+                checkpoint(epoch++, false);
+                next = Math.max(next + options.interval().toNanos(), System.nanoTime() + options.minInterval().toNanos());
+                continue;
+            }
+            long sleep = Math.min(next - now, options.early() ? 500_000 : options.heartbeatEvery().toNanos());
+            Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
+        }
+        writer.writeStreamEnd();
+        writer.flush();
+        return Outcome.VM_STOPPED;
+    }
+
+    private boolean outputWaiting() {
+        for (BufferedOutputGate g : gates) if (g.openEpochFrames() > 0) return true;
+        return false;
+    }
+
+    /** Pre-copy while the guest runs: all of RAM and every disk, then rounds of what changed. */
+    private void seed() throws IOException {
+        vm.harvestDirtyPages(); // start tracking now; everything is sent once below
+        long total = vm.memory().size() / GuestMemory.PAGE_SIZE;
+        status.accept("seeding: " + (vm.memory().size() >> 20) + " MiB of RAM and " + diskPaths.size() + " disk(s) while the guest runs");
+        writer.writePrecopyRound(0, total);
+        long sent = 0;
+        int lastPct = -1;
+        for (MemoryRegion r : vm.memory().regions()) {
+            for (long off = 0; off < r.size(); off += GuestMemory.PAGE_SIZE) {
+                long gpa = r.guestAddress() + off;
+                MemorySegment page = r.host().asSlice(off, GuestMemory.PAGE_SIZE);
+                MemorySegment copy = shadow.page(gpa);
+                MemorySegment.copy(page, 0, copy, 0, GuestMemory.PAGE_SIZE);
+                writer.writePage(gpa >>> 12, copy, null);
+                int pct = (int) (++sent * 100 / total);
+                if (pct / 25 != lastPct / 25) {
+                    status.accept("seeding: RAM " + pct + "%");
+                    lastPct = pct;
+                }
+            }
+        }
+        for (int d = 0; d < diskPaths.size(); d++) seedDisk(d, diskPaths.get(d));
+        for (int round = 1; round <= 4; round++) {
+            DirtyPages dirty = vm.harvestDirtyPages();
+            if (dirty.count() < 64) {
+                // Few enough: they go with the first checkpoint. Put them back by sending them then.
+                sendPagesLive(dirty, round);
+                break;
+            }
+            sendPagesLive(dirty, round);
+        }
+        writer.flush();
+    }
+
+    private void sendPagesLive(DirtyPages dirty, int round) throws IOException {
+        writer.writePrecopyRound(round, dirty.count());
+        List<Long> gpas = new ArrayList<>();
+        dirty.forEachPage(gpas::add);
+        for (long gpa : gpas) {
+            MemorySegment copy = shadow.page(gpa);
+            MemorySegment now = vm.memory().slice(gpa, GuestMemory.PAGE_SIZE);
+            writer.writePage(gpa >>> 12, now, copy);
+            MemorySegment.copy(now, 0, copy, 0, GuestMemory.PAGE_SIZE);
+        }
+    }
+
+    private void seedDisk(int index, Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            MemorySegment seg = MemorySegment.ofBuffer(buf);
+            long zero = 0;
+            for (long off = 0; off < size; off += buf.capacity()) {
+                buf.clear();
+                int n = ch.read(buf, off);
+                if (n <= 0) break;
+                n -= n % 512;
+                if (isZero(seg, n)) {
+                    zero += n;
+                    continue; // the backup's image starts zero-filled at the same size
+                }
+                writer.writeDiskWrite(index, off / 512, seg.asSlice(0, n));
+            }
+            status.accept("seeding: disk " + index + " (" + (size >> 20) + " MiB, " + (zero >> 20) + " MiB zero, skipped)");
+        }
+    }
+
+    private static boolean isZero(MemorySegment s, int n) {
+        for (int i = 0; i + 8 <= n; i += 8) if (s.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) return false;
+        return true;
+    }
+
+    /** One checkpoint: the guest is paused only for harvest, copy and state capture. */
+    private void checkpoint(long epoch, boolean first) throws IOException {
+        long t0 = System.nanoTime();
+        vm.pause();
+        DirtyPages dirty = vm.harvestDirtyPages();
+        int n = (int) dirty.count();
+        if (staging.byteSize() < (long) n * GuestMemory.PAGE_SIZE) {
+            staging = arena.allocate(Math.max((long) n, staging.byteSize() / GuestMemory.PAGE_SIZE * 2) * GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
+        }
+        if (stagedGpas.length < n) stagedGpas = new long[Math.max(n, stagedGpas.length * 2)];
+        int[] i = {0};
+        MemorySegment stage = staging;
+        dirty.forEachPage(gpa -> {
+            MemorySegment.copy(vm.memory().slice(gpa, GuestMemory.PAGE_SIZE), 0, stage, (long) i[0] * GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
+            stagedGpas[i[0]++] = gpa;
+        });
+        VmSnapshotState state = vm.captureState();
+        for (BufferedOutputGate g : gates) {
+            g.postSuspend();
+            if (first) g.passThrough(false);
+        }
+        for (ReplicatingBlockListener l : disks) l.postSuspend();
+        earlyRequested = false;
+        vm.resume();
+        long pause = System.nanoTime() - t0;
+
+        long before = writer.bytesWritten();
+        writer.beginCheckpoint(epoch);
+        for (int k = 0; k < n; k++) {
+            long gpa = stagedGpas[k];
+            MemorySegment page = stage.asSlice((long) k * GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
+            MemorySegment copy = shadow.page(gpa);
+            writer.writePage(gpa >>> 12, page, copy);
+            MemorySegment.copy(page, 0, copy, 0, GuestMemory.PAGE_SIZE);
+        }
+        writer.writeVmState(MemorySegment.ofArray(StateBlob.encode(state)));
+        long writes = 0;
+        for (int d = 0; d < closedWrites.size(); d++) {
+            for (DiskWrite w : closedWrites.get(d)) {
+                writer.writeDiskWrite(d, w.sector(), w.segment());
+                writes++;
+            }
+            closedWrites.set(d, new ArrayList<>());
+        }
+        writer.endCheckpoint();
+        writer.flush();
+        stats.epoch(pause, n, (long) n * GuestMemory.PAGE_SIZE, writer.bytesWritten() - before, writes);
+    }
+
+    private void readAcks(RecordReader back) {
+        try {
+            for (RecordView r; (r = back.next()) != null; ) {
+                lastHeardNanos = System.nanoTime();
+                switch (r.type()) {
+                    case ACK -> {
+                        long e = r.epoch();
+                        lastAcked = e;
+                        for (BufferedOutputGate g : gates) g.commit(e);
+                    }
+                    case ERROR -> peerLost = "backup reported error " + r.errorCode() + ": " + r.errorMessage();
+                    default -> {
+                    }
+                }
+            }
+            if (peerLost == null) peerLost = "backup closed the replication stream";
+        } catch (IOException | RuntimeException e) {
+            if (peerLost == null) peerLost = "replication link failed: " + e.getMessage();
+        }
+    }
+
+    private void renewIfDue(Role role) {
+        long now = System.nanoTime();
+        if (now < nextRenewNanos) return;
+        Grant g = arbiter.request(options.vmId(), options.node(), role, term, Duration.ofMillis(200));
+        nextRenewNanos = now + arbiter.lease().toNanos() / 3;
+        if (g.outcome() == Grant.Outcome.REFUSED) {
+            log.warn("lease renewal refused: {}", g);
+            peerLost = "the arbiter refused to renew our lease (" + g.reason() + ")";
+        }
+    }
+
+    /**
+     * The backup is gone: hold output, ask to run alone. Granted: release what was held and run
+     * unprotected. Refused: another instance is active, so stop (never two active instances).
+     */
+    private Outcome goAlone(String why) throws InterruptedException {
+        status.accept("backup lost: " + why + "; asking the arbiter to continue alone (output held)");
+        while (true) {
+            Grant g = arbiter.request(options.vmId(), options.node(), Role.ACTIVE, term, Duration.ofSeconds(1));
+            switch (g.outcome()) {
+                case GRANTED -> {
+                    term = g.term();
+                    vm.pause();
+                    for (BufferedOutputGate gate : gates) gate.passThrough(true);
+                    vm.resume();
+                    closeQuietly();
+                    status.accept("UNPROTECTED: arbiter granted term " + term + "; the VM keeps running without a backup");
+                    nextRenewNanos = System.nanoTime();
+                    while (!vm.machine().stopped().isDone()) {
+                        renewIfDue(Role.ACTIVE);
+                        Thread.sleep(Math.max(10, arbiter.lease().toMillis() / 4));
+                    }
+                    return Outcome.RAN_UNPROTECTED;
+                }
+                case REFUSED -> {
+                    for (BufferedOutputGate gate : gates) gate.discardUncommitted();
+                    vm.stop("arbiter refused: " + g.reason());
+                    closeQuietly();
+                    status.accept("STOPPED: the arbiter refused (" + g.reason() + "); another instance is active");
+                    return Outcome.REFUSED;
+                }
+                default -> Thread.sleep(Math.max(20, g.retryAfter() == null ? 100 : g.retryAfter().toMillis()));
+            }
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // the link is already gone
+        }
+    }
+}

@@ -96,6 +96,8 @@ public final class Primary {
     private volatile boolean earlyRequested;
     private long term;
     private long nextRenewNanos;
+    private long lastSentNanos;
+    private long heartbeatSeq;
 
     public Primary(Vm vm, Socket socket, Arbiter arbiter, RemusOptions options, Consumer<String> status) {
         this.vm = vm;
@@ -177,6 +179,12 @@ public final class Primary {
                 checkpoint(epoch++, false);
                 next = Math.max(next + options.interval().toNanos(), System.nanoTime() + options.minInterval().toNanos());
                 continue;
+            }
+            if (now - lastSentNanos >= options.heartbeatEvery().toNanos()) {
+                // Long epochs: keep the backup's failure detector fed between checkpoints.
+                writer.writeHeartbeat(++heartbeatSeq, now);
+                writer.flush();
+                lastSentNanos = now;
             }
             long sleep = Math.min(next - now, options.early() ? 500_000 : options.heartbeatEvery().toNanos());
             Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
@@ -310,6 +318,7 @@ public final class Primary {
         }
         writer.endCheckpoint();
         writer.flush();
+        lastSentNanos = System.nanoTime();
         stats.epoch(pause, n, (long) n * GuestMemory.PAGE_SIZE, writer.bytesWritten() - before, writes);
     }
 

@@ -76,12 +76,6 @@ public final class TestGuest {
 
     /** The test guest's CPU workload computed on the host (guest/README.md documents it). */
     public static long xorshift(long iters) {
-        long x = 88172645463325252L;
-        for (long i = 0; i < iters; i++) {
-            x ^= x << 13;
-            x ^= x >>> 7;
-            x ^= x << 17;
-        }
-        return x;
+        return io.jremus.cli.bench.HostCpuLoop.result(iters);
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
  * at failover. Only the receiver writes it, and only when an epoch is complete and valid.
  */
 final class CommittedImage implements MemoryImage {
+    private static final MemorySegment ZERO_PAGE = java.lang.foreign.Arena.global().allocate(GuestMemory.PAGE_SIZE);
     private final ShadowMemory ram;
 
     CommittedImage(ShadowMemory ram) {
@@ -31,8 +32,16 @@ final class CommittedImage implements MemoryImage {
             if (target.get(i).guestAddress() != source.get(i).guestAddress() || target.get(i).size() != source.get(i).size()) {
                 throw new SnapshotException(SnapshotException.Kind.MISMATCH, "committed image region " + i + " differs from the VM's");
             }
-            MemorySegment.copy(ram.region(i), 0, target.get(i).host(), 0, target.get(i).size());
-            memory.markDirty(target.get(i).guestAddress(), target.get(i).size());
+            // A fresh VM's RAM is already zero: copy only non-zero pages, so untouched guest memory
+            // costs neither a copy nor a host page fault at takeover.
+            MemorySegment from = ram.region(i);
+            MemorySegment to = target.get(i).host();
+            for (long off = 0; off < from.byteSize(); off += GuestMemory.PAGE_SIZE) {
+                MemorySegment page = from.asSlice(off, GuestMemory.PAGE_SIZE);
+                if (MemorySegment.mismatch(page, 0, GuestMemory.PAGE_SIZE, ZERO_PAGE, 0, GuestMemory.PAGE_SIZE) < 0) continue;
+                MemorySegment.copy(page, 0, to, off, GuestMemory.PAGE_SIZE);
+                memory.markDirty(target.get(i).guestAddress() + off, GuestMemory.PAGE_SIZE);
+            }
         }
     }
 }

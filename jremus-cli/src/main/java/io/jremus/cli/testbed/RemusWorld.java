@@ -254,6 +254,82 @@ public final class RemusWorld implements AutoCloseable {
         bed.heal(link);
     }
 
+    /**
+     * What one failover run measured.
+     *
+     * @param ackedBefore       INCRs acknowledged before the kill
+     * @param ackedAfter        INCRs acknowledged after it
+     * @param killToReplyMs     kill → first reply on the same connection
+     * @param restoreMs         the backup's own restore time (its TAKEOVER line)
+     * @param takeoverEpoch     the committed epoch the backup resumed
+     * @param counter           the server's counter at the end (GET on the same connection; -1 if unreadable)
+     * @param expected          base + acknowledged INCRs
+     * @param resets            1 if the connection was reset or closed, else 0
+     * @param passed            no reset, no client error, counter == expected
+     * @param statsAtKill       the primary's statistics file as of the kill
+     * @param problem           what went wrong, or null
+     */
+    public record Failover(long ackedBefore, long ackedAfter, double killToReplyMs, long restoreMs, long takeoverEpoch, long counter,
+                           long expected, int resets, boolean passed, Map<String, Object> statsAtKill, String problem) {
+    }
+
+    /**
+     * One failover under load: a new pair, a client INCRing over one connection for
+     * {@code loadMillis}, kill -9 of host-a's processes, the takeover, {@code afterMillis} more
+     * of load, then the check (counter == acknowledged INCRs, no reset). Leaves host-b's VM
+     * running; the caller kills it ({@link #killHost}) before the next pair.
+     */
+    public Failover failover(PairOptions o, long loadMillis, long afterMillis) throws IOException, InterruptedException {
+        Pair pair = startPair(o);
+        pair.awaitProtected(Duration.ofSeconds(120));
+        try (IncrClient c = client(Duration.ofSeconds(30))) {
+            c.startPump(0);
+            Thread.sleep(loadMillis);
+            Map<String, Object> stats = pair.stats();
+            long before = c.acked();
+            long kill = killHost("a");
+            String problem = null;
+            String takeover = null;
+            try {
+                takeover = pair.backup().await(l -> l.contains("TAKEOVER: running epoch"), Duration.ofSeconds(60));
+            } catch (IllegalStateException e) {
+                problem = "no takeover: " + e.getMessage();
+            }
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(afterMillis);
+            while (problem == null && c.failure() == null && (System.nanoTime() < until || c.firstReplyAfter(kill) < 0)) {
+                if (System.nanoTime() > until + TimeUnit.SECONDS.toNanos(60)) {
+                    problem = "no reply within 60 s after the takeover";
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            c.stopPump(Duration.ofSeconds(30));
+            if (problem == null && c.failure() != null) problem = "client: " + c.failure().getMessage();
+            long counter = -1;
+            if (problem == null && !c.pumping()) {
+                try {
+                    counter = c.get();
+                } catch (IOException e) {
+                    problem = "GET failed: " + e.getMessage();
+                }
+            }
+            long expected = c.base() + c.acked();
+            if (problem == null && counter != expected) problem = "counter " + counter + " but " + expected + " INCRs were acknowledged";
+            long first = c.firstReplyAfter(kill);
+            long restoreMs = -1;
+            long epoch = -1;
+            if (takeover != null) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("running epoch (\\d+) .* after (\\d+) ms").matcher(takeover);
+                if (m.find()) {
+                    epoch = Long.parseLong(m.group(1));
+                    restoreMs = Long.parseLong(m.group(2));
+                }
+            }
+            return new Failover(before, c.acked() - before, first < 0 ? Double.NaN : (first - kill) / 1e6, restoreMs, epoch, counter,
+                    expected, c.wasReset() ? 1 : 0, problem == null && !c.wasReset(), stats, problem);
+        }
+    }
+
     private Node spawn(String label, String ns, String... args) throws IOException {
         Path log = dir().resolve(label + ".log");
         Files.deleteIfExists(log);

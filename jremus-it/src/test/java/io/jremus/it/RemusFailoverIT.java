@@ -52,7 +52,7 @@ class RemusFailoverIT {
                 long kill = world.killHost("a");
                 pair.backup().await(l -> l.contains("TAKEOVER: running epoch"), Duration.ofSeconds(30));
                 RemusWorlds.awaitMoreAcks(c, 30, Duration.ofSeconds(60));
-                long first = c.firstReplyAfter(kill);
+                long first = c.takeoverReplyAfter(kill);
                 String context = "trial " + t + " of " + trials + " (seed " + seed + ", kill after " + delay + " ms of load)\n--- backup log ---\n"
                         + pair.backup().log();
                 RemusWorlds.assertExact(c, context);

@@ -197,6 +197,28 @@ public final class IncrClient implements AutoCloseable {
         }
     }
 
+    /**
+     * When the first reply from the instance that took over arrived: of the replies after
+     * {@code killNanos}, the one after the longest silence (replies the dead primary released
+     * just before it died may still arrive a moment after the kill). -1 if none.
+     */
+    public long takeoverReplyAfter(long killNanos) {
+        synchronized (replyNanos) {
+            long best = -1;
+            long gap = -1;
+            for (int i = 1; i < replyNanos.size(); i++) {
+                long t = replyNanos.get(i);
+                if (t < killNanos) continue;
+                long g = t - replyNanos.get(i - 1);
+                if (g > gap) {
+                    gap = g;
+                    best = t;
+                }
+            }
+            return best;
+        }
+    }
+
     /** When the last reply arrived, or -1. */
     public long lastReplyNanos() {
         synchronized (replyNanos) {

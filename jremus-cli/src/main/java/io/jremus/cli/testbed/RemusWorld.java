@@ -315,7 +315,7 @@ public final class RemusWorld implements AutoCloseable {
             }
             long expected = c.base() + c.acked();
             if (problem == null && counter != expected) problem = "counter " + counter + " but " + expected + " INCRs were acknowledged";
-            long first = c.firstReplyAfter(kill);
+            long first = c.takeoverReplyAfter(kill);
             long restoreMs = -1;
             long epoch = -1;
             if (takeover != null) {

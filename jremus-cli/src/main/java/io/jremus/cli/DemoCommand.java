@@ -1,127 +1,123 @@
 package io.jremus.cli;
 
-import io.jremus.cli.bench.HostCpuLoop;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jremus.cli.image.CommandRunner;
 import io.jremus.cli.image.ImageBuildException;
 import io.jremus.cli.image.TestGuestImageBuilder;
-import io.jremus.vmm.Vm;
-import io.jremus.vmm.config.ConfigException;
-import io.jremus.vmm.config.ConfigOverrides;
-import io.jremus.vmm.config.VmConfig;
-import io.jremus.vmm.config.VmConfigLoader;
-import io.jremus.vmm.console.ConsoleLines;
-import io.jremus.vmm.memory.DirtyPages;
-import io.jremus.vmm.vcpu.StopReason;
-import org.HdrHistogram.Histogram;
+import io.jremus.cli.testbed.RemusWorld;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * {@code jremus demo}: the main job, at the stage the project has reached. Today (the VMM
- * stage) it builds the test guest if needed, boots it on two vCPUs with a CPU workload on
- * each, and runs the checkpoint epoch loop that Remus will use (pause every vCPU →
- * harvest dirty pages → resume, at 40 Hz) without a backup yet, then checks that the guest
- * computed exactly what the host computes. Replication and failover join this command when the
- * Remus issue lands.
+ * {@code jremus demo}: the main job. Builds the test guest if missing, builds the one-machine
+ * world (namespaces client, host-a, host-b, witness, the guest's segment and a replication
+ * link), makes TLS keys, starts the witness, a backup on host-b and a primary on host-a running
+ * the test guest's Redis-protocol server with its append-only log on a disk, and a client that
+ * INCRs over one TCP connection. Mid-run it kills host-a's processes with -9; the backup takes
+ * over from its last committed checkpoint; the client carries on on the same connection. The
+ * summary says whether every acknowledged INCR counted exactly once. The world is always torn
+ * down. Exit status 0 only if the check passed.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Boot the test guest and run the checkpoint epoch loop (pause, harvest, resume) against it.")
+        description = {"Remus end to end: protect the test guest's Redis server, kill its primary host with -9 mid-run,",
+                "fail over to the backup, and check that the client's one TCP connection counted every acknowledged INCR once."})
 public final class DemoCommand implements Callable<Integer> {
-    private static final Pattern CPU_RESULT = Pattern.compile("cpu: (?:cpu\\d+ )?iters=(\\d+) result=0x([0-9a-f]+) ms=(\\d+)");
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
-    @Option(names = "--interval-ms", description = "Epoch interval (default 25 ms = 40 Hz, as in the Remus paper).", defaultValue = "25")
+    @Option(names = "--interval-ms", defaultValue = "25", description = "Epoch interval (default ${DEFAULT-VALUE} ms = 40 Hz, as in the Remus paper).")
     int intervalMs;
-    @Option(names = "--iters", description = "Guest CPU-loop iterations per vCPU.", defaultValue = "3000000000")
-    long iters;
+    @Option(names = "--early", description = "Early checkpoints when output is waiting.")
+    boolean early;
+    @Option(names = "--before-seconds", defaultValue = "5", description = "Client load before the kill (default ${DEFAULT-VALUE}).")
+    int beforeSeconds;
+    @Option(names = "--after-seconds", defaultValue = "5", description = "Client load after the takeover (default ${DEFAULT-VALUE}).")
+    int afterSeconds;
+    @Option(names = "--name", defaultValue = "jrdemo", description = "Testbed name (namespace prefix, default ${DEFAULT-VALUE}).")
+    String name;
+    @Option(names = "--keep-logs", description = "Keep the logs directory (printed) instead of deleting it.")
+    boolean keepLogs;
     @Option(names = "--json", description = "Print the summary as JSON.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         if (intervalMs < 10 || intervalMs > 10_000) throw new UserException("--interval-ms must be 10..10000");
+        String why = RemusWorld.unavailableReason();
+        if (why != null) throw new UserException("demo: " + why + " (the demo needs KVM, root and network namespaces)");
         Path elf;
         try {
             elf = new TestGuestImageBuilder(Main.home(), CommandRunner.processes(), System.err).build(false);
         } catch (ImageBuildException e) {
             throw new UserException(e.getMessage());
         }
-        VmConfig cfg;
-        try {
-            cfg = VmConfigLoader.fromFlags(new ConfigOverrides("demo", "256M", 2, elf.toString(), null,
-                    "work=cpu cpus=2 iters=" + iters, "none"), Path.of("").toAbsolutePath());
-        } catch (ConfigException e) {
-            throw new UserException(e.getMessage());
-        }
-        ConsoleLines console = new ConsoleLines();
-        Histogram pause = new Histogram(3);
-        long epochs = 0;
-        long dirtyTotal = 0;
-        long dirtyMax = 0;
-        StopReason stop;
-        long t0 = System.nanoTime();
-        if (!json) System.out.println("jremus demo: booting the test guest (2 vCPUs) and checkpointing every " + intervalMs + " ms...");
-        try (Vm vm = Vm.create(cfg, new Vm.Options(console))) {
-            vm.start();
-            if (console.await(l -> l.equals("jremus-guest: ready"), 60, TimeUnit.SECONDS) == null) {
-                throw new IllegalStateException("the guest did not boot:\n" + console.transcript());
-            }
-            vm.pause();
-            vm.harvestDirtyPages(); // boot-time pages: the seed a backup would get first
-            vm.resume();
-            long next = System.nanoTime();
-            while (!vm.machine().stopped().isDone()) {
-                next += intervalMs * 1_000_000L;
-                long sleep = next - System.nanoTime();
-                if (sleep > 0) TimeUnit.NANOSECONDS.sleep(sleep);
-                long pausedAt = System.nanoTime();
-                vm.pause();
-                DirtyPages d = vm.harvestDirtyPages();
-                long ns = System.nanoTime() - pausedAt; // the guest-visible pause: stop + harvest
-                vm.resume();
-                long paused = ns;
-                pause.recordValue(Math.max(1, paused));
-                epochs++;
-                dirtyTotal += d.count();
-                dirtyMax = Math.max(dirtyMax, d.count());
-                if (!json && epochs % 40 == 0) {
-                    System.out.printf("  epoch %5d: %6d dirty pages, pause %6.0f us%n", epochs, d.count(), paused / 1e3);
-                }
-            }
-            stop = vm.awaitStop(10, TimeUnit.SECONDS);
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        String expected = String.format("%016x", HostCpuLoop.result(iters));
-        int correct = 0;
-        for (String l : console.texts()) {
-            Matcher m = CPU_RESULT.matcher(l);
-            if (m.find() && m.group(2).equals(expected)) correct++;
-        }
-        boolean passed = correct == 2 && stop.kind() == StopReason.Kind.POWER_OFF && stop.code() == 0;
+        Path dir = Files.createTempDirectory("jremus-demo-");
+        say("jremus demo: logs in " + dir);
+        RemusWorld.Settings settings = RemusWorld.Settings.of(name, dir, Main.home(), elf).withLog(DemoCommand::say);
         Map<String, Object> s = new LinkedHashMap<>();
-        s.put("epochs", epochs);
-        s.put("seconds", Math.round(seconds * 100) / 100.0);
-        s.put("achievedHz", Math.round(epochs / seconds * 10) / 10.0);
-        s.put("pauseP50us", pause.getValueAtPercentile(50) / 1000.0);
-        s.put("pauseP99us", pause.getValueAtPercentile(99) / 1000.0);
-        s.put("dirtyPagesPerEpochMean", epochs == 0 ? 0 : dirtyTotal / epochs);
-        s.put("dirtyPagesPerEpochMax", dirtyMax);
-        s.put("guestResultsCorrect", correct + "/2");
-        s.put("guestStop", stop.detail());
-        s.put("check", passed ? "passed" : "FAILED");
+        boolean passed;
+        long t0 = System.nanoTime();
+        try (RemusWorld world = RemusWorld.up(settings)) {
+            say("starting witness (" + RemusWorld.WITNESS_ADDR + "), backup on host-b, primary on host-a; seeding the backup...");
+            RemusWorld.PairOptions o = RemusWorld.PairOptions.defaults().interval(intervalMs).early(early);
+            say("client: INCR over one TCP connection for " + beforeSeconds + " s, then kill -9 of host-a's processes");
+            RemusWorld.Failover f = world.failover(o, beforeSeconds * 1000L, afterSeconds * 1000L);
+            passed = f.passed();
+            Map<String, Object> st = f.statsAtKill();
+            s.put("epochs", st.get("epochs"));
+            s.put("checkpointHz", Map.of("configured", Math.round(1000.0 / intervalMs * 10) / 10.0, "achieved", st.getOrDefault("achievedHz", 0)));
+            s.put("pauseP50us", st.get("pauseP50us"));
+            s.put("pauseP99us", st.get("pauseP99us"));
+            s.put("bytesPerEpoch", st.get("bytesPerEpochMean"));
+            s.put("compressionRatio", st.get("compressionRatio"));
+            s.put("failoverMs", Double.isNaN(f.killToReplyMs()) ? null : Math.round(f.killToReplyMs()));
+            s.put("backupRestoreMs", f.restoreMs());
+            s.put("takeoverEpoch", f.takeoverEpoch());
+            s.put("clientAckedBefore", f.ackedBefore());
+            s.put("clientAckedAfter", f.ackedAfter());
+            s.put("resets", f.resets());
+            s.put("counter", f.counter());
+            s.put("expected", f.expected());
+            s.put("check", passed ? "passed" : "FAILED");
+            if (f.problem() != null) s.put("problem", f.problem());
+        } finally {
+            if (!keepLogs) deleteQuietly(dir);
+        }
+        s.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
         if (json) {
-            System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s));
+            System.out.println(new ObjectMapper().writeValueAsString(s));
         } else {
-            System.out.println("jremus demo summary (VMM stage: no backup yet, replication comes with the Remus issue)");
-            s.forEach((k, v) -> System.out.printf("  %-24s %s%n", k, v));
+            System.out.println();
+            System.out.println("jremus demo summary (Remus at " + intervalMs + " ms epochs" + (early ? ", early mode" : "") + ")");
+            System.out.printf("  epochs before the kill   %s (achieved %s Hz)%n", s.get("epochs"), ((Map<?, ?>) s.get("checkpointHz")).get("achieved"));
+            System.out.printf("  pause p50 / p99          %s / %s us%n", s.get("pauseP50us"), s.get("pauseP99us"));
+            System.out.printf("  bytes per epoch          %s (compression ratio %s)%n", s.get("bytesPerEpoch"), s.get("compressionRatio"));
+            System.out.printf("  failover time            %s ms (kill -> first reply; backup restore %s ms, epoch %s)%n",
+                    s.get("failoverMs"), s.get("backupRestoreMs"), s.get("takeoverEpoch"));
+            System.out.printf("  client                   %s INCRs acked before the kill, %s after, resets: %s%n",
+                    s.get("clientAckedBefore"), s.get("clientAckedAfter"), s.get("resets"));
+            System.out.printf("  counter check            %s (server %s, acknowledged %s)%n", s.get("check"), s.get("counter"), s.get("expected"));
+            if (s.containsKey("problem")) System.out.println("  problem                  " + s.get("problem"));
         }
         return passed ? 0 : 1;
+    }
+
+    private static void say(String line) {
+        System.err.println(LocalTime.now().format(TIME) + " demo: " + line);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // a temp directory
+        }
     }
 }

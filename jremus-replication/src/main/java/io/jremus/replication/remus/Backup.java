@@ -240,7 +240,10 @@ public final class Backup {
     }
 
     private synchronized void sendAck(long epoch) throws IOException {
-        if (withholdAcksAfter > 0 && epoch > withholdAcksAfter) return;
+        if (withholdAcksAfter > 0 && epoch > withholdAcksAfter) {
+            if (epoch == withholdAcksAfter + 1) status.accept("backup: test hook: withholding every ACK after epoch " + withholdAcksAfter);
+            return;
+        }
         back.writeAck(epoch);
         back.flush();
     }

@@ -164,19 +164,28 @@ public final class Primary {
         checkpoint(epoch++, true);
         status.accept("protected: first checkpoint sent; epochs every " + options.interval().toMillis() + " ms" + (options.early() ? " (early mode)" : ""));
         stats.started();
+        Thread watchdog = Thread.ofPlatform().name("remus-watchdog").daemon(true).start(this::watchLink);
         long next = System.nanoTime() + options.interval().toNanos();
         long last = System.nanoTime();
         while (!vm.machine().stopped().isDone()) {
             long now = System.nanoTime();
             if (peerLost != null || now - lastHeardNanos > options.peerTimeout().toNanos()) {
                 reader.interrupt();
+                watchdog.interrupt();
                 return goAlone(peerLost != null ? peerLost : "no ack or heartbeat for " + (now - lastHeardNanos) / 1_000_000 + " ms");
             }
             renewIfDue(Role.PRIMARY);
             boolean early = (options.early() && outputWaiting() || earlyRequested) && now - last >= options.minInterval().toNanos();
             if (now >= next || early) {
                 last = now;
-                checkpoint(epoch++, false);
+                try {
+                    checkpoint(epoch++, false);
+                } catch (IOException e) {
+                    // The backup is gone (closed, reset) or the watchdog cut a send that blocked
+                    // on a dead link: the epoch's output stays held; the check above arbitrates.
+                    if (peerLost == null) peerLost = "replication link failed: " + e.getMessage();
+                    continue;
+                }
                 next = Math.max(next + options.interval().toNanos(), System.nanoTime() + options.minInterval().toNanos());
                 continue;
             }
@@ -340,6 +349,34 @@ public final class Primary {
             if (peerLost == null) peerLost = "backup closed the replication stream";
         } catch (IOException | RuntimeException e) {
             if (peerLost == null) peerLost = "replication link failed: " + e.getMessage();
+        }
+    }
+
+    /**
+     * A send on a dead link (cut, host gone without a reset) blocks once the socket's buffers
+     * are full, and the epoch loop with it. When the backup has been silent for the peer timeout
+     * the watchdog closes the socket without lingering (no close_notify that would wait behind the
+     * blocked writer), so the blocked send fails and the loop arbitrates.
+     */
+    private void watchLink() {
+        try {
+            while (true) {
+                Thread.sleep(Math.max(5, options.heartbeatEvery().toMillis() / 2));
+                long silent = System.nanoTime() - lastHeardNanos;
+                if (peerLost != null || silent > options.peerTimeout().toNanos()) {
+                    Thread.sleep(Math.max(5, options.heartbeatEvery().toMillis()));
+                    if (peerLost == null) peerLost = "no ack or heartbeat for " + (System.nanoTime() - lastHeardNanos) / 1_000_000 + " ms";
+                    try {
+                        socket.setSoLinger(true, 0);
+                    } catch (IOException ignored) {
+                        // already closed
+                    }
+                    closeQuietly();
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            // the loop is arbitrating already
         }
     }
 

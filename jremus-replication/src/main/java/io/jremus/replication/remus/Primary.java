@@ -157,14 +157,23 @@ public final class Primary {
         writer.flush();
         RecordReader back = RecordReader.of(new BufferedInputStream(socket.getInputStream()), StreamDirection.BACK, StreamLimits.defaults());
         back.readBackHeader(session);
+        lastHeardNanos = System.nanoTime(); // the backup answered: its silence counts from now
         Thread reader = Thread.ofPlatform().name("remus-acks").daemon(true).start(() -> readAcks(back));
 
-        seed();
+        // The watchdog covers the seed too: a link that dies while seeding must not hang the
+        // primary in a blocked send; the guest keeps running (unprotected, as during any seed).
+        Thread watchdog = Thread.ofPlatform().name("remus-watchdog").daemon(true).start(this::watchLink);
         long epoch = 1;
-        checkpoint(epoch++, true);
+        try {
+            seed();
+            checkpoint(epoch++, true);
+        } catch (IOException e) {
+            reader.interrupt();
+            watchdog.interrupt();
+            return goAlone("backup lost while seeding: " + (peerLost != null ? peerLost : e.getMessage()));
+        }
         status.accept("protected: first checkpoint sent; epochs every " + options.interval().toMillis() + " ms" + (options.early() ? " (early mode)" : ""));
         stats.started();
-        Thread watchdog = Thread.ofPlatform().name("remus-watchdog").daemon(true).start(this::watchLink);
         long next = System.nanoTime() + options.interval().toNanos();
         long last = System.nanoTime();
         while (!vm.machine().stopped().isDone()) {
@@ -365,7 +374,9 @@ public final class Primary {
                 long silent = System.nanoTime() - lastHeardNanos;
                 if (peerLost != null || silent > options.peerTimeout().toNanos()) {
                     Thread.sleep(Math.max(5, options.heartbeatEvery().toMillis()));
-                    if (peerLost == null) peerLost = "no ack or heartbeat for " + (System.nanoTime() - lastHeardNanos) / 1_000_000 + " ms";
+                    silent = System.nanoTime() - lastHeardNanos;
+                    if (peerLost == null && silent <= options.peerTimeout().toNanos()) continue; // it spoke meanwhile
+                    if (peerLost == null) peerLost = "no ack or heartbeat for " + silent / 1_000_000 + " ms";
                     try {
                         socket.setSoLinger(true, 0);
                     } catch (IOException ignored) {

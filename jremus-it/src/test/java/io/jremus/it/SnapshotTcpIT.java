@@ -1,20 +1,16 @@
 package io.jremus.it;
 
 import io.jremus.cli.testbed.GuestServer;
+import io.jremus.cli.testbed.IncrClient;
 import io.jremus.cli.testbed.NetTestbed;
-import io.jremus.vmm.net.NetNs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -43,18 +39,11 @@ class SnapshotTcpIT {
                      "source", "work=redis", null, List.of("--control", socket.toString()))) {
             source.awaitConsole(l -> l.startsWith("redis: listening"), 60);
             // The client's socket is opened inside the client namespace; it stays there.
-            Socket client = NetNs.runIn(bed.clientNs(), () -> {
-                Socket s = new Socket();
-                s.connect(new InetSocketAddress(NetTestbed.GUEST_IP, 6379), 5000);
-                return s;
-            });
-            try (client) {
-                client.setSoTimeout(60_000);
-                IncrClient incr = new IncrClient(client);
+            try (IncrClient incr = IncrClient.connect(bed.clientNs(), NetTestbed.GUEST_IP, 6379, Duration.ofSeconds(5))) {
                 for (int i = 1; i <= 200; i++) assertThat(incr.incr()).isEqualTo(i);
 
                 // Snapshot while INCRs keep flowing from another thread, leave the source paused.
-                Thread pump = Thread.ofPlatform().start(incr::pumpUntilStopped);
+                incr.startPump(3);
                 Thread.sleep(100);
                 String out = jremus(60, "snapshot", "create", "--socket", socket.toString(), "--out", snapshot.toString(),
                         "--leave-paused");
@@ -72,11 +61,10 @@ class SnapshotTcpIT {
                     while (incr.acked() < before + 200 && System.nanoTime() < deadline && incr.failure() == null) {
                         Thread.sleep(50);
                     }
-                    incr.stop();
-                    pump.join(30_000);
+                    incr.stopPump(Duration.ofSeconds(30));
                     assertThat(incr.failure()).as("client error; restored VMM log:\n" + target.vmmLog()).isNull();
                     assertThat(incr.acked()).isGreaterThanOrEqualTo(before + 200);
-                    // Every reply was exactly one more than the previous (checked in IncrClient), so
+                    // Every reply was exactly one more than the previous (checked by IncrClient), so
                     // the server's counter equals the number of acknowledged INCRs.
                     assertThat(incr.get()).isEqualTo(incr.acked());
                 }
@@ -92,63 +80,5 @@ class SnapshotTcpIT {
         assertThat(p.waitFor(timeoutSeconds, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         return out;
-    }
-
-    /** INCRs over one connection, checking that each reply is the previous one plus one. */
-    static final class IncrClient {
-        private final OutputStream out;
-        private final BufferedReader in;
-        private volatile long acked;
-        private volatile boolean stop;
-        private volatile Throwable failure;
-
-        IncrClient(Socket s) throws IOException {
-            this.out = s.getOutputStream();
-            this.in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-        }
-
-        synchronized long incr() throws IOException {
-            out.write("*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            String line = in.readLine();
-            if (line == null) throw new IOException("connection closed by the server");
-            if (!line.startsWith(":")) throw new IOException("unexpected reply " + line);
-            long v = Long.parseLong(line.substring(1));
-            if (v != acked + 1) throw new IOException("reply " + v + " after " + acked + ": an INCR was lost or counted twice");
-            acked = v;
-            return v;
-        }
-
-        synchronized long get() throws IOException {
-            out.write("*2\r\n$3\r\nGET\r\n$7\r\ncounter\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            String len = in.readLine();
-            String value = in.readLine();
-            if (len == null || value == null) throw new IOException("connection closed by the server");
-            return Long.parseLong(value);
-        }
-
-        void pumpUntilStopped() {
-            try {
-                while (!stop) {
-                    incr();
-                    Thread.sleep(3);
-                }
-            } catch (Throwable t) {
-                failure = t;
-            }
-        }
-
-        void stop() {
-            stop = true;
-        }
-
-        long acked() {
-            return acked;
-        }
-
-        Throwable failure() {
-            return failure;
-        }
     }
 }

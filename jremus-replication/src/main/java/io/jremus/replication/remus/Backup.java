@@ -250,7 +250,9 @@ public final class Backup {
 
     /** The receive loop: stage each epoch, apply it only when complete and valid, then ack. */
     private void receive() {
-        List<Long> stagedGpas = new ArrayList<>();
+        // Addresses of the pages staged for the open epoch; a primitive array, reused across epochs.
+        long[] stagedGpas = new long[4096];
+        int staged = 0;
         MemorySegment staging = arena.allocate(GuestMemory.PAGE_SIZE * 4096L, GuestMemory.PAGE_SIZE);
         byte[] stateBlob = null;
         long epoch = 0;
@@ -277,7 +279,7 @@ public final class Backup {
                     }
                     case CHECKPOINT_BEGIN -> {
                         epoch = r.epoch();
-                        stagedGpas.clear();
+                        staged = 0;
                         stateBlob = null;
                     }
                     case PAGE_DATA -> {
@@ -288,7 +290,7 @@ public final class Backup {
                                 pages.decodeInto(decoder, ram.page(gpa)); // seed: no committed state yet
                                 continue;
                             }
-                            int k = stagedGpas.size();
+                            int k = staged;
                             if ((long) (k + 1) * GuestMemory.PAGE_SIZE > staging.byteSize()) {
                                 MemorySegment bigger = arena.allocate(staging.byteSize() * 2, GuestMemory.PAGE_SIZE);
                                 MemorySegment.copy(staging, 0, bigger, 0, staging.byteSize());
@@ -297,7 +299,8 @@ public final class Backup {
                             MemorySegment slot = staging.asSlice((long) k * GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
                             MemorySegment.copy(ram.page(gpa), 0, slot, 0, GuestMemory.PAGE_SIZE); // the delta's base
                             pages.decodeInto(decoder, slot);
-                            stagedGpas.add(gpa);
+                            if (k == stagedGpas.length) stagedGpas = java.util.Arrays.copyOf(stagedGpas, k * 2);
+                            stagedGpas[staged++] = gpa;
                         }
                     }
                     case VM_STATE -> stateBlob = r.blob().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
@@ -318,15 +321,15 @@ public final class Backup {
                         if (stateBlob == null) throw new IOException("checkpoint " + epoch + " carries no VM state");
                         VmSnapshotState state = StateBlob.decode(stateBlob); // validated before anything is applied
                         state.validate(config.vcpus());
-                        for (int k = 0; k < stagedGpas.size(); k++) {
-                            MemorySegment.copy(staging, (long) k * GuestMemory.PAGE_SIZE, ram.page(stagedGpas.get(k)), 0, GuestMemory.PAGE_SIZE);
+                        for (int k = 0; k < staged; k++) {
+                            MemorySegment.copy(staging, (long) k * GuestMemory.PAGE_SIZE, ram.page(stagedGpas[k]), 0, GuestMemory.PAGE_SIZE);
                         }
                         for (EpochDiskBuffer b : diskBuffers) b.commit(epoch); // durable before the ack
                         committedState = state;
                         committedEpoch = epoch;
                         if (epoch == 1) status.accept("backup: first checkpoint committed; the VM is protected");
                         sendAck(epoch);
-                        stagedGpas.clear();
+                        staged = 0;
                     }
                     case STREAM_END -> primaryFinished = true;
                     default -> {

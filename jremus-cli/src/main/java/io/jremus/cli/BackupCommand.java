@@ -62,7 +62,7 @@ public final class BackupCommand implements Callable<Integer> {
         RemusCommon.status("backup: " + outcome);
         return switch (outcome) {
             case REFUSED -> 4;
-            case TOOK_OVER, PRIMARY_FINISHED -> 0;
+            case TOOK_OVER, TOOK_OVER_RUNNING, PRIMARY_FINISHED, ABANDONED -> 0;
         };
     }
 }

@@ -53,7 +53,7 @@ public final class KeysCommand implements Runnable {
             Path tool = keytool != null ? keytool : KeyDirectory.defaultKeytool();
             List<Path> made;
             try {
-                made = KeyDirectory.init(dir, nodes, tool, validityDays, step -> System.err.println("jremus: keys: " + step));
+                made = KeyDirectory.init(dir.toAbsolutePath(), nodes, tool, validityDays, step -> System.err.println("jremus: keys: " + step));
             } catch (KeyToolException e) {
                 throw new UserException("keys init: " + e.getMessage());
             }

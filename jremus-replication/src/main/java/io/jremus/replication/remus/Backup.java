@@ -65,7 +65,14 @@ public final class Backup {
         /** The arbiter refused the takeover (another instance is active); nothing was started. */
         REFUSED,
         /** The primary ended the stream cleanly (its VM stopped): nothing to take over. */
-        PRIMARY_FINISHED
+        PRIMARY_FINISHED,
+        /**
+         * Took over with {@link #handBackVm}: the restored VM is running and belongs to the caller
+         * ({@link #takenOverVm}).
+         */
+        TOOK_OVER_RUNNING,
+        /** {@link #abandon} was called before any primary connected. */
+        ABANDONED
     }
 
     private final VmConfig config;
@@ -87,6 +94,10 @@ public final class Backup {
     private volatile long committedEpoch;
     private volatile VmSnapshotState committedState;
     private volatile Socket socket;
+    private volatile boolean forceTakeover;
+    private volatile boolean abandoned;
+    private volatile boolean handBackVm;
+    private volatile Vm takenOver;
     private RecordWriter back;
 
     /**
@@ -113,13 +124,54 @@ public final class Backup {
         return committedEpoch;
     }
 
+    /** Whether a primary ever connected to this backup. */
+    public boolean everConnected() {
+        return socket != null;
+    }
+
+    /** Whether the primary is still streaming to this backup. */
+    public boolean streaming() {
+        return socket != null && !streamOver;
+    }
+
+    /**
+     * Take over without running the VM to its end: {@link #run} returns
+     * {@link Outcome#TOOK_OVER_RUNNING} once the restored VM runs; the caller owns it.
+     */
+    public Backup handBackVm(boolean value) {
+        this.handBackVm = value;
+        return this;
+    }
+
+    public Vm takenOverVm() {
+        return takenOver;
+    }
+
+    /**
+     * The cluster manager decided this backup takes over now (the old primary was fenced or
+     * demoted): stop acknowledging and drop the stream without waiting for the peer timeout.
+     */
+    public void forceTakeover() {
+        forceTakeover = true;
+        closeQuietly();
+    }
+
+    /** Stop waiting for a primary (only meaningful before one connected). */
+    public void abandon() {
+        abandoned = true;
+    }
+
     /** Receives until the primary is lost, then arbitrates and, if granted, runs the VM. */
     public Outcome run() throws IOException, InterruptedException {
         status.accept("backup: waiting for the primary on " + acceptor.describe());
         while (socket == null) {
+            if (abandoned) return Outcome.ABANDONED;
             try {
                 socket = acceptor.accept();
+            } catch (java.net.SocketTimeoutException e) {
+                // no primary yet; look at the abandon flag again
             } catch (IOException e) {
+                if (abandoned) return Outcome.ABANDONED;
                 status.accept("backup: refused a peer: " + e.getMessage());
             }
         }
@@ -140,7 +192,7 @@ public final class Backup {
             // Before the first commit there is nothing to take over: be patient while the primary
             // starts and seeds; after it, silence beyond the peer timeout means the primary is lost.
             long allowed = committedEpoch > 0 ? options.peerTimeout().toNanos() : TimeUnit.SECONDS.toNanos(60);
-            if (streamOver || now - lastHeardNanos > allowed) break;
+            if (streamOver || forceTakeover || now - lastHeardNanos > allowed) break;
             if (now >= nextHeartbeat) {
                 sendHeartbeat(++seq, now);
                 nextHeartbeat = now + options.heartbeatEvery().toNanos();
@@ -186,6 +238,21 @@ public final class Backup {
     }
 
     private Outcome takeOver(long term) throws IOException, InterruptedException {
+        if (handBackVm) {
+            takenOver = restoreAndStart(term);
+            return Outcome.TOOK_OVER_RUNNING;
+        }
+        try (Vm vm = restoreAndStart(term)) {
+            while (!vm.machine().stopped().isDone()) {
+                arbiter.request(options.vmId(), options.node(), Role.ACTIVE, term, Duration.ofMillis(300));
+                Thread.sleep(Math.max(10, arbiter.lease().toMillis() / 4));
+            }
+        }
+        return Outcome.TOOK_OVER;
+    }
+
+    /** Restores the committed epoch, starts it and announces its new location on every NIC. */
+    private Vm restoreAndStart(long term) throws IOException {
         long t0 = System.nanoTime();
         for (int d = 0; d < diskBuffers.size(); d++) {
             try {
@@ -201,32 +268,26 @@ public final class Backup {
         } catch (SnapshotException e) {
             throw new IOException("cannot restore committed epoch " + committedEpoch + ": " + e.getMessage(), e);
         }
-        try (vm) {
-            vm.start();
-            for (VirtioMmioTransport t : vm.virtioTransports()) {
-                if (t.device() instanceof VirtioNetDevice net) net.announce();
-            }
-            status.accept("TAKEOVER: running epoch " + committedEpoch + " as ACTIVE (term " + term + ", unprotected) after "
-                    + (System.nanoTime() - t0) / 1_000_000 + " ms of restore");
-            Thread.ofPlatform().daemon(true).start(() -> {
-                // Announce again, as QEMU does, in case the first frames were lost.
-                try {
-                    for (int i = 1; i <= 3; i++) {
-                        Thread.sleep(50L * i);
-                        for (VirtioMmioTransport t : vm.virtioTransports()) {
-                            if (t.device() instanceof VirtioNetDevice net) net.announce();
-                        }
-                    }
-                } catch (InterruptedException | RuntimeException ignored) {
-                    // best effort
-                }
-            });
-            while (!vm.machine().stopped().isDone()) {
-                arbiter.request(options.vmId(), options.node(), Role.ACTIVE, term, Duration.ofMillis(300));
-                Thread.sleep(Math.max(10, arbiter.lease().toMillis() / 4));
-            }
+        vm.start();
+        for (VirtioMmioTransport t : vm.virtioTransports()) {
+            if (t.device() instanceof VirtioNetDevice net) net.announce();
         }
-        return Outcome.TOOK_OVER;
+        status.accept("TAKEOVER: running epoch " + committedEpoch + " as ACTIVE (term " + term + ", unprotected) after "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms of restore");
+        Thread.ofPlatform().daemon(true).start(() -> {
+            // Announce again, as QEMU does, in case the first frames were lost.
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    Thread.sleep(50L * i);
+                    for (VirtioMmioTransport t : vm.virtioTransports()) {
+                        if (t.device() instanceof VirtioNetDevice net) net.announce();
+                    }
+                }
+            } catch (InterruptedException | RuntimeException ignored) {
+                // best effort
+            }
+        });
+        return vm;
     }
 
     private synchronized void sendHeartbeat(long seq, long now) {

@@ -72,7 +72,19 @@ public final class Primary {
         /** The backup was lost; the arbiter let this node run alone; the VM ran until it stopped. */
         RAN_UNPROTECTED,
         /** The arbiter refused: another instance is active; this VM was stopped. */
-        REFUSED
+        REFUSED,
+        /**
+         * The backup was lost and the arbiter let this node run alone; with {@link #returnWhenAlone}
+         * the primary returns at once, the VM still running with output passing, so the caller
+         * can protect it again with a new backup.
+         */
+        ALONE,
+        /**
+         * {@link #requestHandover} was served: the last epoch was checkpointed with the VM left
+         * paused and the backup acknowledged it; the caller stops this VM and the backup's node
+         * resumes from that epoch (a planned switchover).
+         */
+        HANDED_OVER
     }
 
     private final Vm vm;
@@ -94,6 +106,10 @@ public final class Primary {
     private volatile long lastAcked;
     private volatile String peerLost;
     private volatile boolean earlyRequested;
+    private volatile boolean handoverRequested;
+    private volatile long lastEpochSent;
+    private boolean returnWhenAlone;
+    private Duration handoverAckTimeout = Duration.ofSeconds(5);
     private long term;
     private long nextRenewNanos;
     private long lastSentNanos;
@@ -133,6 +149,37 @@ public final class Primary {
 
     public RemusStats stats() {
         return stats;
+    }
+
+    /**
+     * When the backup is lost and the arbiter grants running alone, return {@link Outcome#ALONE}
+     * at once (VM running, output passing) instead of running until the VM stops.
+     */
+    public Primary returnWhenAlone(boolean value) {
+        this.returnWhenAlone = value;
+        return this;
+    }
+
+    /**
+     * Asks the running primary to hand over: at its next loop turn it pauses the VM, sends a last
+     * checkpoint, waits up to {@code ackTimeout} for its acknowledgement and returns
+     * {@link Outcome#HANDED_OVER} with the VM paused. Output of that epoch is released on the
+     * ACK, as always. If the backup does not acknowledge in time, {@link #run} throws and the
+     * VM stays paused: nothing unacknowledged was released.
+     */
+    public void requestHandover(Duration ackTimeout) {
+        this.handoverAckTimeout = ackTimeout;
+        this.handoverRequested = true;
+    }
+
+    /** The last epoch this primary sent (0 before the first checkpoint). */
+    public long lastEpochSent() {
+        return lastEpochSent;
+    }
+
+    /** The last epoch the backup acknowledged (0 before the first ACK). */
+    public long lastAcked() {
+        return lastAcked;
     }
 
     /** Runs until the VM stops, the primary goes on alone and the VM stops, or the arbiter refuses. */
@@ -182,6 +229,10 @@ public final class Primary {
                 reader.interrupt();
                 watchdog.interrupt();
                 return goAlone(peerLost != null ? peerLost : "no ack or heartbeat for " + (now - lastHeardNanos) / 1_000_000 + " ms");
+            }
+            if (handoverRequested) {
+                watchdog.interrupt();
+                return handOver(epoch);
             }
             renewIfDue(Role.PRIMARY);
             boolean early = (options.early() && outputWaiting() || earlyRequested) && now - last >= options.minInterval().toNanos();
@@ -290,8 +341,30 @@ public final class Primary {
         return true;
     }
 
+    /** The last checkpoint of a planned switchover: the VM stays paused; returns once acknowledged. */
+    private Outcome handOver(long epoch) throws IOException, InterruptedException {
+        status.accept("handover: final checkpoint " + epoch + " with the VM paused");
+        checkpoint(epoch, false, true);
+        long deadline = System.nanoTime() + handoverAckTimeout.toNanos();
+        while (lastAcked < epoch && peerLost == null && System.nanoTime() < deadline) Thread.sleep(1);
+        if (lastAcked < epoch) {
+            closeQuietly();
+            throw new IOException("handover: the backup did not acknowledge the final epoch " + epoch
+                    + (peerLost != null ? " (" + peerLost + ")" : " within " + handoverAckTimeout.toMillis() + " ms")
+                    + "; the VM stays paused and its output held");
+        }
+        // No STREAM_END: the backup keeps the final epoch as its committed image and waits to be promoted.
+        closeQuietly();
+        status.accept("handover: epoch " + epoch + " acknowledged; the backup holds the VM's last state");
+        return Outcome.HANDED_OVER;
+    }
+
     /** One checkpoint: the guest is paused only for harvest, copy and state capture. */
     private void checkpoint(long epoch, boolean first) throws IOException {
+        checkpoint(epoch, first, false);
+    }
+
+    private void checkpoint(long epoch, boolean first, boolean leavePaused) throws IOException {
         long t0 = System.nanoTime();
         vm.pause();
         DirtyPages dirty = vm.harvestDirtyPages();
@@ -313,7 +386,7 @@ public final class Primary {
         }
         for (ReplicatingBlockListener l : disks) l.postSuspend();
         earlyRequested = false;
-        vm.resume();
+        if (!leavePaused) vm.resume();
         long pause = System.nanoTime() - t0;
 
         long before = writer.bytesWritten();
@@ -336,6 +409,7 @@ public final class Primary {
         }
         writer.endCheckpoint();
         writer.flush();
+        lastEpochSent = epoch;
         lastSentNanos = System.nanoTime();
         stats.epoch(pause, n, (long) n * GuestMemory.PAGE_SIZE, writer.bytesWritten() - before, writes);
     }
@@ -417,7 +491,8 @@ public final class Primary {
                     for (BufferedOutputGate gate : gates) gate.passThrough(true);
                     vm.resume();
                     closeQuietly();
-                    status.accept("UNPROTECTED: arbiter granted term " + term + "; the VM keeps running without a backup");
+                    status.accept("UNPROTECTED: arbiter granted term " + term + " (" + g.reason() + "); the VM keeps running without a backup");
+                    if (returnWhenAlone) return Outcome.ALONE;
                     nextRenewNanos = System.nanoTime();
                     while (!vm.machine().stopped().isDone()) {
                         renewIfDue(Role.ACTIVE);

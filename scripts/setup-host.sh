@@ -12,6 +12,7 @@ PACKAGES=(
   iproute2                                     # TAP devices and namespaces (networking tests)
   redis-tools                                  # redis-cli and redis-benchmark drive the guest server
   dpkg-dev                                     # apt-get source (lwIP for the test guest)
+  pacemaker pacemaker-cli-utils corosync resource-agents socat   # the namespaced test cluster (PacemakerClusterIT)
 )
 
 missing=()

@@ -12,7 +12,8 @@ PACKAGES=(
   iproute2                                     # TAP devices and namespaces (networking tests)
   redis-tools                                  # redis-cli and redis-benchmark drive the guest server
   dpkg-dev                                     # apt-get source (lwIP for the test guest)
-  pacemaker pacemaker-cli-utils corosync resource-agents socat   # the namespaced test cluster (PacemakerClusterIT)
+  pacemaker pacemaker-cli-utils corosync resource-agents socat   # the namespaced test cluster and ocf:jremus:vm
+  libxml2-utils tcpdump   # ocf-tester validates meta-data with xmllint; the partition test watches the segment
 )
 
 missing=()

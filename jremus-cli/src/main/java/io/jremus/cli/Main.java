@@ -12,7 +12,7 @@ import java.nio.file.Path;
  */
 @Command(name = "jremus", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Transparent high availability for virtual machines (Remus on KVM).",
-        subcommands = {DemoCommand.class, RunCommand.class, PrimaryCommand.class, BackupCommand.class, KeysCommand.class, SnapshotCommand.class, WitnessCommand.class, TestbedCommand.class, ImageCommand.class, BenchCommand.class, HaNodeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, PrimaryCommand.class, BackupCommand.class, KeysCommand.class, SnapshotCommand.class, WitnessCommand.class, TestbedCommand.class, ImageCommand.class, BenchCommand.class, ClusterCommand.class, HaNodeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for a user mistake (bad config, missing file). */
     public static final int EXIT_USAGE = 2;

@@ -748,6 +748,13 @@ public final class PacemakerCluster implements AutoCloseable {
         if (!r.ok()) throw new IOException("cibadmin --create on " + v + " failed (" + r.status() + "): " + r.output());
     }
 
+    /** Adds one constraint element ({@code <rsc_location .../>}, ...) to the live CIB. */
+    public void createConstraint(String xml) throws IOException, InterruptedException {
+        String v = viewer();
+        ExecResult r = exec(v, "cibadmin", "--create", "-o", "constraints", "-X", xml);
+        if (!r.ok()) throw new IOException("cibadmin --create -o constraints on " + v + " failed (" + r.status() + "): " + r.output());
+    }
+
     /** fence.log and the last lines of each node's init, corosync and pacemaker logs: for failure reports. */
     public String diagnostics(int linesPerLog) {
         StringBuilder s = new StringBuilder("--- cluster " + prefix + " diagnostics (files that exist) ---\n");

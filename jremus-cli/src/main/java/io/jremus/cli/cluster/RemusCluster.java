@@ -66,7 +66,7 @@ public final class RemusCluster implements AutoCloseable {
         this.repo = repo;
         this.elf = elf;
         this.diskBytes = diskBytes;
-        this.work = Path.of("/var/tmp/jremus-cluster-" + cluster.prefix());
+        this.work = workDir(cluster.prefix());
         deleteTree(work);
         Files.createDirectories(work);
         this.keys = work.resolve("keys");
@@ -76,6 +76,16 @@ public final class RemusCluster implements AutoCloseable {
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException("jremus keys init failed: " + Files.readString(work.resolve("keys.log")));
         }
+    }
+
+    /** Where the VM files of cluster {@code prefix} live. */
+    public static Path workDir(String prefix) {
+        return Path.of("/var/tmp/jremus-cluster-" + prefix);
+    }
+
+    /** Removes the VM files of cluster {@code prefix} (after its nodes were killed). */
+    public static void deleteWork(String prefix) throws IOException {
+        deleteTree(workDir(prefix));
     }
 
     public PacemakerCluster cluster() {
@@ -98,7 +108,7 @@ public final class RemusCluster implements AutoCloseable {
             String cmdline = "ip=" + vm.guestIp() + "/24 gw=" + PacemakerCluster.SEGMENT_IP + " work=redis cpus=1";
             Files.writeString(work.resolve(vm.id() + "-" + n + ".toml"), """
                     name = "%s"
-                    memory = "64M"
+                    memory = "256M"
                     vcpus = 1
                     kernel = "%s"
                     cmdline = "%s"
@@ -125,32 +135,35 @@ public final class RemusCluster implements AutoCloseable {
                     <nvpair id="%1$s-clone-max" name="clone-max" value="2"/>
                     <nvpair id="%1$s-clone-node-max" name="clone-node-max" value="1"/>
                     <nvpair id="%1$s-notify" name="notify" value="true"/>
+                    <nvpair id="%1$s-target-role" name="target-role" value="Stopped"/>
                   </meta_attributes>
                   <primitive id="%1$s" class="ocf" provider="jremus" type="vm">
                     <instance_attributes id="%1$s-ia">%2$s
                     </instance_attributes>
                     <operations>
-                      <op id="%1$s-start" name="start" timeout="60s" interval="0"/>
-                      <op id="%1$s-stop" name="stop" timeout="60s" interval="0"/>
-                      <op id="%1$s-promote" name="promote" timeout="60s" interval="0"/>
-                      <op id="%1$s-demote" name="demote" timeout="60s" interval="0"/>
-                      <op id="%1$s-notify" name="notify" timeout="20s" interval="0"/>
-                      <op id="%1$s-mon-p" name="monitor" interval="3s" role="Promoted" timeout="20s"/>
-                      <op id="%1$s-mon-u" name="monitor" interval="4s" role="Unpromoted" timeout="20s"/>
+                      <op id="%1$s-op-start" name="start" timeout="60s" interval="0"/>
+                      <op id="%1$s-op-stop" name="stop" timeout="60s" interval="0"/>
+                      <op id="%1$s-op-promote" name="promote" timeout="60s" interval="0"/>
+                      <op id="%1$s-op-demote" name="demote" timeout="60s" interval="0"/>
+                      <op id="%1$s-op-notify" name="notify" timeout="20s" interval="0"/>
+                      <op id="%1$s-op-mon-p" name="monitor" interval="3s" role="Promoted" timeout="20s"/>
+                      <op id="%1$s-op-mon-u" name="monitor" interval="4s" role="Unpromoted" timeout="20s"/>
                     </operations>
                   </primitive>
                 </clone>""".formatted(id, params));
         // Where the instances prefer to be, and which one starts as primary (a tie otherwise).
         int score = 200;
-        StringBuilder constraints = new StringBuilder();
         for (String n : vm.nodes()) {
-            constraints.append("<rsc_location id=\"%s-on-%s\" rsc=\"%s-clone\" node=\"%s\" score=\"%d\"/>"
+            cluster.createConstraint("<rsc_location id=\"%s-on-%s\" rsc=\"%s-clone\" node=\"%s\" score=\"%d\"/>"
                     .formatted(id, n, id, n, score));
             score /= 2;
         }
-        constraints.append("<rsc_location id=\"%s-promoted-on-%s\" rsc=\"%s-clone\" role=\"Promoted\" node=\"%s\" score=\"10\"/>"
+        cluster.createConstraint("<rsc_location id=\"%s-promoted-on-%s\" rsc=\"%s-clone\" role=\"Promoted\" node=\"%s\" score=\"10\"/>"
                 .formatted(id, vm.nodes().getFirst(), id, vm.nodes().getFirst()));
-        cluster.createConstraints(constraints.toString());
+        // Created stopped, started once its placement is in the CIB.
+        ExecResult r = cluster.exec(cluster.viewer(), "crm_resource", "--resource", vm.clone(), "--meta",
+                "--delete-parameter", "target-role");
+        if (!r.ok()) throw new IOException("starting " + vm.clone() + " failed: " + r.output());
     }
 
     private static String nv(String id, String name, String value) {

@@ -89,7 +89,17 @@ public final class HaNode implements AutoCloseable {
     }
 
     private void startStandby() throws IOException {
-        server = tls.listen(listen);
+        // A listener just closed under a blocked accept releases its port only when that thread
+        // leaves accept: retry briefly instead of failing on EADDRINUSE.
+        for (int i = 0; ; i++) {
+            try {
+                server = tls.listen(listen);
+                break;
+            } catch (java.net.BindException e) {
+                if (i >= 40) throw e;
+                sleep(50);
+            }
+        }
         server.setSoTimeout(1000);
         SSLServerSocket s = server;
         Backup.PeerAcceptor acceptor = new Backup.PeerAcceptor() {
@@ -241,6 +251,11 @@ public final class HaNode implements AutoCloseable {
                 sleep(200);
             } catch (InterruptedException e) {
                 return;
+            } catch (RuntimeException e) {
+                protectedNow = false;
+                if (state != State.PRIMARY || v.machine().stopped().isDone()) return; // the VM was stopped under it
+                status.accept("primary: replication to " + target.node() + " failed: " + e);
+                sleep(200);
             } finally {
                 backupNode = null;
             }
@@ -376,6 +391,8 @@ public final class HaNode implements AutoCloseable {
         Backup b = backup;
         if (b != null) b.abandon();
         closeServer();
+        Primary p = primary;
+        if (p != null) p.abortLink(); // no STREAM_END: the backup keeps its image for Pacemaker to promote
         Vm v = vm;
         vm = null;
         if (v != null) {

@@ -96,6 +96,7 @@ public final class Backup {
     private volatile Socket socket;
     private volatile boolean forceTakeover;
     private volatile boolean abandoned;
+    private volatile boolean finished;
     private volatile boolean handBackVm;
     private volatile Vm takenOver;
     private RecordWriter back;
@@ -163,6 +164,14 @@ public final class Backup {
 
     /** Receives until the primary is lost, then arbitrates and, if granted, runs the VM. */
     public Outcome run() throws IOException, InterruptedException {
+        try {
+            return receiveThenArbitrate();
+        } finally {
+            finished = true;
+        }
+    }
+
+    private Outcome receiveThenArbitrate() throws IOException, InterruptedException {
         status.accept("backup: waiting for the primary on " + acceptor.describe());
         while (socket == null) {
             if (abandoned) return Outcome.ABANDONED;
@@ -170,6 +179,7 @@ public final class Backup {
                 socket = acceptor.accept();
             } catch (java.net.SocketTimeoutException e) {
                 // no primary yet; look at the abandon flag again
+                continue;
             } catch (IOException e) {
                 if (abandoned) return Outcome.ABANDONED;
                 status.accept("backup: refused a peer: " + e.getMessage());
@@ -426,13 +436,16 @@ public final class Backup {
 
     /** One primary per backup: any later peer is turned away (authenticated or not), saying why. */
     private void refuseOthers() {
-        while (!streamOver) {
+        while (!streamOver && !finished) {
             try {
                 Socket other = acceptor.accept();
                 status.accept("backup: refused a second primary from " + other.getRemoteSocketAddress() + " (one is connected)");
                 other.close();
+            } catch (java.net.SocketTimeoutException e) {
+                // nobody knocked; look at the flags again
             } catch (IOException e) {
-                if (streamOver) return;
+                if (streamOver || finished || abandoned) return;
+                if (e instanceof java.net.SocketException && String.valueOf(e.getMessage()).contains("closed")) return; // listener closed
                 status.accept("backup: refused a peer: " + e.getMessage());
             }
         }

@@ -172,6 +172,21 @@ public final class Primary {
         this.handoverRequested = true;
     }
 
+    /**
+     * Drops the replication link at once, without STREAM_END: the backup keeps its committed
+     * image (for a stop that is not the guest powering off). {@link #run} then fails or
+     * arbitrates as for any lost link.
+     */
+    public void abortLink() {
+        if (peerLost == null) peerLost = "replication link dropped by this node";
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // already closed
+        }
+        closeQuietly();
+    }
+
     /** The last epoch this primary sent (0 before the first checkpoint). */
     public long lastEpochSent() {
         return lastEpochSent;

@@ -142,7 +142,7 @@ public final class Primary {
         for (VirtioMmioTransport t : vm.virtioTransports()) {
             switch (t.device()) {
                 case VirtioNetDevice net -> {
-                    BufferedOutputGate g = new BufferedOutputGate(FrameSink.of(net.tap()), options.netBufferBytes(), System::nanoTime, 1);
+                    BufferedOutputGate g = new BufferedOutputGate(FrameSink.of(net.tap()), options.netBufferBytes(), System::nanoTime, firstEpoch);
                     g.passThrough(true); // unprotected until the first checkpoint
                     net.setOutputGate(g);
                     gates.add(g);

@@ -15,12 +15,14 @@ import java.util.function.LongSupplier;
  *
  * <p>How that holds: {@link #beforeWrite} runs before the guest's data reaches the disk; a write
  * to an extent that is not hot makes it hot and rewrites the file durably before returning
- * (one fsync per newly hot extent, none for writes to hot extents). {@link #acked} cools the
- * extents whose last write is in an acknowledged epoch in memory only; the file is rewritten
- * with the smaller set lazily (at the next hot-set addition, or when {@link #maybeFlush} finds it
- * older than the flush interval). So the file's set is always a superset of the in-memory set,
- * and its syncedEpoch never ahead of the acknowledged one. Writes to the file are serialised
- * (an older snapshot never overwrites a newer one).
+ * (one durable rewrite per newly hot extent, none for writes to hot extents). {@link #acked}
+ * marks the extents whose last write is in an acknowledged epoch cold, in memory only; a cold
+ * extent stays in the set (a superset is always safe) until it has stayed cold for the flush
+ * interval, so an extent the guest keeps writing (a log, a journal) is not re-added, at the cost
+ * of a rewrite, after every acknowledgement. {@link #maybeFlush} drops such extents and rewrites
+ * the file with the newer acknowledged epoch at most once per interval. So the file's set is
+ * always a superset of the in-memory set, and its syncedEpoch never ahead of the acknowledged
+ * one. Writes to the file are serialised (an older snapshot never overwrites a newer one).
  */
 public final class ActivityLog {
     private final Path file;
@@ -29,6 +31,7 @@ public final class ActivityLog {
     private final LongSupplier nanoTime;
     private final long flushEveryNanos;
     private final java.util.TreeMap<Long, Long> hot = new java.util.TreeMap<>(); // extent → last epoch written
+    private final java.util.HashMap<Long, Long> coldSince = new java.util.HashMap<>(); // extent → when it cooled
     private UUID lineage;
     private UUID parentLineage;
     private long parentEpoch;
@@ -73,6 +76,7 @@ public final class ActivityLog {
             Long last = hot.get(x);
             if (last == null) added = true;
             hot.put(x, last == null ? openEpoch : Math.max(last, openEpoch));
+            coldSince.remove(x);
         }
         if (added) {
             try {
@@ -87,18 +91,38 @@ public final class ActivityLog {
     public synchronized void acked(long epoch) {
         if (epoch <= acked) return;
         acked = epoch;
-        hot.values().removeIf(last -> last <= epoch);
-        stale = true; // syncedEpoch moved, and maybe the set shrank
+        long now = nanoTime.getAsLong();
+        for (var e : hot.entrySet()) {
+            if (e.getValue() <= epoch) coldSince.putIfAbsent(e.getKey(), now);
+        }
+        stale = true; // syncedEpoch moved
     }
 
-    /** Rewrites the file if cooled extents or a newer ack are not in it and it is older than the interval. */
+    /**
+     * At most once per interval: drops extents cold for a whole interval and rewrites the file
+     * with them gone and the newest acknowledged epoch.
+     */
     public synchronized void maybeFlush() throws IOException {
-        if (stale && nanoTime.getAsLong() - lastPersistNanos >= flushEveryNanos) persist();
+        long now = nanoTime.getAsLong();
+        if (stale && now - lastPersistNanos >= flushEveryNanos) {
+            dropCold(now - flushEveryNanos);
+            persist();
+        }
     }
 
-    /** Rewrites the file now if anything changed. */
+    /** Drops every cold extent and rewrites the file now if anything changed (clean exit). */
     public synchronized void flush() throws IOException {
-        if (stale) persist();
+        if (!stale && coldSince.isEmpty()) return;
+        dropCold(Long.MAX_VALUE);
+        persist();
+    }
+
+    private void dropCold(long cooledBefore) {
+        coldSince.entrySet().removeIf(e -> {
+            if (e.getValue() > cooledBefore) return false;
+            hot.remove(e.getKey());
+            return true;
+        });
     }
 
     public synchronized DiskSyncMeta snapshot() {

@@ -43,27 +43,44 @@ class ActivityLogTest {
     }
 
     @Test
-    void shouldCoolAcknowledgedExtentsLazilyAndNeverLetTheFileCoverLessThanMemory() throws Exception {
+    void shouldDropAcknowledgedExtentsOnlyAfterTheyStayedColdAndRewriteAtMostOncePerInterval() throws Exception {
         Path f = dir.resolve("d.jremus-sync");
         ActivityLog al = open(f, new DiskSyncMeta(UUID.randomUUID(), 0, new long[0], MIB, null, -1));
         al.beforeWrite(0, 512, 1);
         al.beforeWrite(MIB, 512, 2);
         al.acked(1);
-        assertThat(al.hotExtents()).isEqualTo(1);
         al.maybeFlush();
         assertThat(crash(f).activityLog()).as("not rewritten within the interval").containsExactly(0, 1);
         assertThat(crash(f).syncedEpoch()).isEqualTo(0);
-        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        now.addAndGet(Duration.ofMillis(500).toNanos());
+        al.beforeWrite(100, 512, 3); // extent 0 written again while still in the set: no rewrite
+        long persists = al.persists();
+        now.addAndGet(Duration.ofMillis(600).toNanos());
+        al.acked(2);
         al.maybeFlush();
-        assertThat(crash(f).activityLog()).containsExactly(1);
-        assertThat(crash(f).syncedEpoch()).isEqualTo(1);
-        // Extent 0 is cold now: writing it again makes it hot, durably, at once.
-        al.beforeWrite(100, 512, 3);
-        assertThat(crash(f).activityLog()).containsExactly(0, 1);
+        assertThat(al.persists()).isEqualTo(persists + 1);
+        assertThat(crash(f).syncedEpoch()).isEqualTo(2);
+        assertThat(crash(f).activityLog()).as("extent 1 cooled only now; extent 0 was rewritten in epoch 3").containsExactly(0, 1);
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
         al.acked(3);
+        al.maybeFlush();
+        assertThat(crash(f).activityLog()).as("extent 1 stayed cold for the interval").containsExactly(0);
         al.flush();
         assertThat(crash(f).activityLog()).isEmpty();
         assertThat(crash(f).syncedEpoch()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldNotRewriteTheFileForEachWriteOfAGuestAppendingToOneExtent() throws Exception {
+        Path f = dir.resolve("d.jremus-sync");
+        ActivityLog al = open(f, new DiskSyncMeta(UUID.randomUUID(), 0, new long[0], MIB, null, -1));
+        for (long epoch = 1; epoch <= 400; epoch++) { // 10 s of 25 ms epochs, a write per epoch, each acked before the next
+            al.beforeWrite(epoch * 100, 512, epoch);
+            now.addAndGet(Duration.ofMillis(25).toNanos());
+            al.acked(epoch);
+            al.maybeFlush();
+        }
+        assertThat(al.persists()).as("one rewrite for the new extent, then at most one a second").isLessThanOrEqualTo(11);
     }
 
     @Test
@@ -100,8 +117,10 @@ class ActivityLogTest {
         Path f = dir.resolve("d.jremus-sync");
         ActivityLog al = open(f, new DiskSyncMeta(UUID.randomUUID(), 50, new long[]{2, 9}, MIB, null, -1));
         al.acked(50);
+        al.flush();
         assertThat(al.hotExtents()).isEqualTo(2);
         al.acked(51);
+        al.flush();
         assertThat(al.hotExtents()).isZero();
     }
 }

@@ -70,6 +70,7 @@ public final class HaNode implements AutoCloseable {
     private volatile long committedEpoch;
     private volatile long takeoverMillis = -1;
     private volatile Primary.Outcome lastOutcome;
+    private volatile Primary lastPrimary;
     private volatile boolean partialSeed;
 
     public HaNode(VmConfig config, String node, InetSocketAddress listen, List<Peer> peers, RemusOptions options,
@@ -169,8 +170,8 @@ public final class HaNode implements AutoCloseable {
             b = backup;
         }
         long t0 = System.nanoTime();
-        arbiter.promote();
         if (b.committedEpoch() > 0) {
+            arbiter.promote();
             status.accept("promote: taking over committed epoch " + b.committedEpoch());
             b.forceTakeover();
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -179,13 +180,31 @@ public final class HaNode implements AutoCloseable {
                 throw new IOException("promote: takeover did not complete" + (failure != null ? ": " + failure : " in time"));
             }
         } else if (!b.everConnected() && !partialSeed) {
+            String refusal = ColdBootPolicy.refusal(config);
+            if (refusal != null) {
+                synchronized (this) {
+                    state = State.STANDBY;
+                }
+                throw new IOException("promote refused: " + refusal);
+            }
+            arbiter.promote();
             b.abandon();
             closeServer();
             standbyThread.join(TimeUnit.SECONDS.toMillis(5));
             status.accept("promote: no primary ever reached this node; booting the VM from its disk");
             Vm v = Vm.create(config, Vm.Options.defaults());
+            long first = 0;
+            try {
+                first = ColdBootPolicy.trackDisks(v, status);
+            } catch (IOException e) {
+                v.close();
+                synchronized (this) {
+                    state = State.STANDBY;
+                }
+                throw e;
+            }
             v.start();
-            becomePrimary(v, 0);
+            becomePrimary(v, first);
         } else {
             synchronized (this) {
                 state = State.STANDBY;
@@ -196,6 +215,7 @@ public final class HaNode implements AutoCloseable {
     }
 
     private synchronized void becomePrimary(Vm v, long fromEpoch) {
+        ColdBootPolicy.clearCleanStop(config, status);
         vm = v;
         lastEpoch = fromEpoch;
         state = State.PRIMARY;
@@ -229,8 +249,9 @@ public final class HaNode implements AutoCloseable {
             arbiter.backupConnected(target.node());
             status.accept("primary: protecting with the standby on " + target.node() + " (" + target.address() + ")");
             try {
-                Primary p = new Primary(v, s, arbiter, options, status).returnWhenAlone(true);
+                Primary p = new Primary(v, s, arbiter, options.withFirstEpoch(lastEpoch + 1), status).returnWhenAlone(true);
                 primary = p;
+                lastPrimary = p;
                 protectedNow = true;
                 Primary.Outcome o = p.run();
                 lastOutcome = o;
@@ -290,12 +311,16 @@ public final class HaNode implements AutoCloseable {
             protectThread.interrupt();
             v.stop("demoted by Pacemaker");
             protectThread.join(5000);
+            // With no backup holding its last state, this node's disk is the newest copy: it may
+            // boot from it again (see ColdBootPolicy). After a handover the backup holds it.
+            if (lastOutcome != Primary.Outcome.HANDED_OVER) ColdBootPolicy.markCleanStop(config, status);
         } finally {
             v.close();
             vm = null;
             primary = null;
             lastOutcome = null;
         }
+        arbiter.standby();
         synchronized (this) {
             state = State.STANDBY;
             startStandby();
@@ -336,6 +361,15 @@ public final class HaNode implements AutoCloseable {
         m.put("lastEpochSent", p != null ? Math.max(lastEpoch, p.lastEpochSent()) : lastEpoch);
         m.put("lastAcked", p != null ? p.lastAcked() : 0);
         m.put("takeoverMillis", takeoverMillis);
+        Primary lp = lastPrimary;
+        if (lp != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("fullCopy", lp.stats().fullCopies() > 0);
+            r.put("chunks", lp.stats().resyncChunks());
+            r.put("bytes", lp.stats().resyncBytes());
+            r.put("seedMillis", lp.seedMillis());
+            m.put("resync", r);
+        }
         m.put("promotionScore", promotionScore(s, committed, partialSeed || b != null && b.everConnected()));
         if (failure != null) m.put("failure", failure);
         return m;

@@ -50,6 +50,13 @@ public final class PacemakerArbiter implements Arbiter {
         backupNode = null;
     }
 
+    /** The demotion finished: this node is a standby again, waiting to be promoted some day. */
+    public synchronized void standby() {
+        promoted = false;
+        demoting = false;
+        backupNode = null;
+    }
+
     /** The instance is being stopped for good. */
     public synchronized void stop() {
         stopping = true;

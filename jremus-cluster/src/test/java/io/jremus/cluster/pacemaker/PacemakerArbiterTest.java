@@ -51,6 +51,8 @@ class PacemakerArbiterTest {
         assertThat(ask(a, Role.ACTIVE)).isEqualTo(Grant.Outcome.REFUSED);
         assertThat(ask(a, Role.PRIMARY)).isEqualTo(Grant.Outcome.REFUSED);
         assertThat(ask(a, Role.STANDBY)).isEqualTo(Grant.Outcome.GRANTED);
+        a.standby(); // demotion done: a standby again, which must wait for a promotion, not be refused
+        assertThat(ask(a, Role.ACTIVE)).isEqualTo(Grant.Outcome.BUSY);
         a.promote();
         assertThat(ask(a, Role.ACTIVE)).isEqualTo(Grant.Outcome.GRANTED);
         a.stop();

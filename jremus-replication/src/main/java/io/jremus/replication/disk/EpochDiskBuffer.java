@@ -131,6 +131,17 @@ public final class EpochDiskBuffer {
     }
 
     /**
+     * A new session starts: the image holds the state of checkpoint {@code committed} (the
+     * session's start epoch − 1). Any partial epoch is dropped; a buffer whose disk failed stays failed.
+     */
+    public synchronized void restartAt(long committed) {
+        if (committed < 0) throw new IllegalArgumentException("committed epoch must not be negative: " + committed);
+        held.clear();
+        heldBytes = 0;
+        committedEpoch = committed;
+    }
+
+    /**
      * Drops the held writes of the partial epoch {@code epoch}; the disk is not touched.
      *
      * @return the number of writes dropped

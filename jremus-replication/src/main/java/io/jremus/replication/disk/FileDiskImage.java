@@ -49,6 +49,13 @@ public final class FileDiskImage implements DiskImage {
         }
     }
 
+    /** Empties the image (every byte reads zero; the file becomes sparse) at its size, and syncs. */
+    public void zeroAll() throws IOException {
+        channel.truncate(0);
+        channel.write(ByteBuffer.allocate(1), channel.size() + size - 1);
+        channel.force(true);
+    }
+
     @Override
     public void sync() throws IOException {
         channel.force(false);

@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * for an engine that polls. Memory is therefore bounded by the budget plus what the guest writes
  * before the early checkpoint pauses it.
  *
- * <p>Also marks a {@link DirtyBlockBitmap} of every block written since it was last cleared, for
- * the resync after a failover.
+ * <p>What changed for a later resync is recorded in front of this listener, by the disk's
+ * {@link DiskSyncTracker}, which passes every write on to it.
  */
 public final class ReplicatingBlockListener implements BlockWriteListener {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicatingBlockListener.class);
@@ -43,7 +43,6 @@ public final class ReplicatingBlockListener implements BlockWriteListener {
     private final long diskBytes;
     private final long budgetBytes;
     private final Runnable pressure;
-    private final DirtyBlockBitmap dirty;
 
     // Guarded by this.
     private List<DiskWrite> open = new ArrayList<>();
@@ -53,7 +52,7 @@ public final class ReplicatingBlockListener implements BlockWriteListener {
     private long writes, bytes, flushes, maxEpochBytes, overBudgetEpochs;
 
     /**
-     * @param diskBytes   the device's disk size (for the dirty bitmap)
+     * @param diskBytes   the device's disk size
      * @param budgetBytes data bytes one epoch may gather before {@code pressure} runs
      * @param sink        takes each closed epoch's writes
      * @param pressure    asks the engine for an early checkpoint; runs on the device's thread,
@@ -69,7 +68,6 @@ public final class ReplicatingBlockListener implements BlockWriteListener {
         this.budgetBytes = budgetBytes;
         this.sink = sink;
         this.pressure = pressure;
-        this.dirty = new DirtyBlockBitmap(diskBytes);
         this.openEpoch = firstEpoch;
     }
 
@@ -96,8 +94,6 @@ public final class ReplicatingBlockListener implements BlockWriteListener {
             bytesPending += length;
             writes++;
             bytes += length;
-            long offset = sector << VirtioBlk.SECTOR_SHIFT;
-            if (offset >= 0 && offset <= diskBytes - length) dirty.mark(offset, length);
             signal = bytesPending > budgetBytes && !pressureSignalled;
             if (signal) pressureSignalled = true;
         }
@@ -153,11 +149,6 @@ public final class ReplicatingBlockListener implements BlockWriteListener {
 
     public synchronized long openEpoch() {
         return openEpoch;
-    }
-
-    /** Blocks written since the bitmap was last cleared (live object, shared with the resync). */
-    public DirtyBlockBitmap dirtyBlocks() {
-        return dirty;
     }
 
     public synchronized DiskReplicationMetrics metrics() {

@@ -1,6 +1,8 @@
 package io.jremus.replication.remus;
 
 import io.jremus.replication.disk.DiskReplicationException;
+import io.jremus.replication.disk.DiskSyncMeta;
+import io.jremus.replication.disk.DiskSyncTracker;
 import io.jremus.replication.disk.EpochDiskBuffer;
 import io.jremus.replication.disk.FileDiskImage;
 import io.jremus.replication.failover.Arbiter;
@@ -54,6 +56,11 @@ import java.util.function.Consumer;
  * disk only at that commit (invariant 3). A malformed stream is refused: the open epoch is
  * discarded, the committed image stays, the connection is closed and the backup goes on
  * watching for the primary's silence with what it has.
+ *
+ * <p>Disks: the backup opens its existing images and reports, per disk, what its copy holds
+ * (DISK_STATE: lineage, synced epoch, activity-log extents, from the {@link DiskSyncTracker});
+ * the primary then resyncs only what differs, or copies in full (the image is emptied first).
+ * The trackers stay usable after a takeover ({@link #diskTrackers()}, {@link DiskSyncTracker#becomePrimary}).
  */
 public final class Backup {
     private static final Logger log = LoggerFactory.getLogger(Backup.class);
@@ -84,7 +91,8 @@ public final class Backup {
     private final long withholdAcksAfter;
     private final Arena arena = Arena.ofShared();
     private final ShadowMemory ram;
-    private final List<FileDiskImage> diskImages = new ArrayList<>();
+    private final List<DiskSyncTracker.TrackedImage> diskImages = new ArrayList<>();
+    private final List<DiskSyncTracker> trackers = new ArrayList<>();
     private final List<EpochDiskBuffer> diskBuffers = new ArrayList<>();
     private final PageDecoder decoder = new PageDecoder();
     private volatile long lastHeardNanos;
@@ -115,7 +123,10 @@ public final class Backup {
         this.withholdAcksAfter = withholdAcksAfter;
         this.ram = new ShadowMemory(GuestRamLayout.regionsFor(config.memoryBytes()), arena);
         for (DiskConfig d : config.disks()) {
-            FileDiskImage img = FileDiskImage.open(d.path());
+            FileDiskImage file = FileDiskImage.open(d.path());
+            DiskSyncTracker tracker = DiskSyncTracker.openForBackup(d.path(), file.sizeBytes(), status);
+            DiskSyncTracker.TrackedImage img = tracker.image(file);
+            trackers.add(tracker);
             diskImages.add(img);
             diskBuffers.add(new EpochDiskBuffer(img, 0, 1L << 30));
         }
@@ -160,6 +171,16 @@ public final class Backup {
     /** Stop waiting for a primary (only meaningful before one connected). */
     public void abandon() {
         abandoned = true;
+    }
+
+    /**
+     * The disks' trackers, in config order: after a takeover, call
+     * {@link DiskSyncTracker#becomePrimary becomePrimary(committedEpoch)} on each and
+     * {@link DiskSyncTracker#attach attach} it to the restored VM's disk before it runs, so the
+     * new primary can later resync a new backup in part.
+     */
+    public List<DiskSyncTracker> diskTrackers() {
+        return List.copyOf(trackers);
     }
 
     /** Receives until the primary is lost, then arbitrates and, if granted, runs the VM. */
@@ -278,6 +299,16 @@ public final class Backup {
         } catch (SnapshotException e) {
             throw new IOException("cannot restore committed epoch " + committedEpoch + ": " + e.getMessage(), e);
         }
+        // The disks keep their lineage and write clock across the takeover, so that a later backup
+        // (the old primary rejoining, say) is resynced with only what changed.
+        int d = 0;
+        for (VirtioMmioTransport t : vm.virtioTransports()) {
+            if (t.device() instanceof io.jremus.vmm.devices.virtio.blk.VirtioBlkDevice blk && d < trackers.size()) {
+                DiskSyncTracker tracker = trackers.get(d++);
+                tracker.becomePrimary(committedEpoch);
+                tracker.attach(blk);
+            }
+        }
         vm.start();
         for (VirtioMmioTransport t : vm.virtioTransports()) {
             if (t.device() instanceof VirtioNetDevice net) net.announce();
@@ -334,12 +365,20 @@ public final class Backup {
             List<StreamHeader.Region> regions = new ArrayList<>();
             for (RamRegion r : ram.layout()) regions.add(new StreamHeader.Region(r.guestAddress(), r.size()));
             header.requireCompatible(ConfigToml.digest(config), regions);
+            if (header.startEpoch() < 1) throw new IOException("stream starts at epoch " + header.startEpoch());
+            for (EpochDiskBuffer b : diskBuffers) b.restartAt(header.startEpoch() - 1);
             synchronized (this) {
                 back = new RecordWriter(new BufferedOutputStream(socket.getOutputStream()), StreamLimits.defaults(),
                         PageEncoder.create(PageEncoder.Policy.FAST));
                 back.writeBackHeader(new BackHeader(header.sessionId()));
+                for (int d = 0; d < trackers.size(); d++) {
+                    DiskSyncMeta m = trackers.get(d).report();
+                    back.writeDiskState(d, m.lineage(), m.syncedEpoch(), m.extentBytes(), m.activityLog());
+                }
                 back.flush();
             }
+            boolean[] announced = new boolean[trackers.size()];
+            boolean firstCommit = true;
             boolean announcedSeed = false;
             for (RecordView r; (r = in.next()) != null; ) {
                 lastHeardNanos = System.nanoTime();
@@ -375,12 +414,27 @@ public final class Backup {
                         }
                     }
                     case VM_STATE -> stateBlob = r.blob().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    case DISK_RESYNC -> {
+                        int d = r.disk();
+                        if (d < 0 || d >= trackers.size() || announced[d]) throw new IOException("DISK_RESYNC for disk " + d + " unexpected");
+                        if (r.resyncDiskBytes() != diskImages.get(d).sizeBytes()) {
+                            throw new IOException("disk " + d + " is " + r.resyncDiskBytes() + " bytes on the primary, "
+                                    + diskImages.get(d).sizeBytes() + " here");
+                        }
+                        if (r.lineage() == null) throw new IOException("DISK_RESYNC for disk " + d + " carries no lineage");
+                        announced[d] = true;
+                        trackers.get(d).resyncAnnounced(r.lineage(), r.resyncFull());
+                        if (r.resyncFull()) diskImages.get(d).zeroAll();
+                        status.accept("backup: disk " + d + (r.resyncFull() ? ": full copy" : ": resync of " + (r.resyncBytes() >> 10)
+                                + " KiB since epoch " + r.syncEpoch()));
+                    }
                     case DISK_WRITE -> {
                         int d = r.disk();
                         if (d < 0 || d >= diskBuffers.size()) throw new IOException("DISK_WRITE for disk " + d + ", this VM has " + diskBuffers.size());
                         if (in.inEpoch()) {
                             diskBuffers.get(d).add(epoch, r.sector(), r.data());
                         } else {
+                            if (!announced[d]) throw new IOException("seed DISK_WRITE for disk " + d + " before its DISK_RESYNC");
                             long off = r.sector() * 512;
                             if (off < 0 || off + r.dataLength() > diskImages.get(d).sizeBytes()) {
                                 throw new IOException("seed DISK_WRITE outside disk " + d);
@@ -395,10 +449,17 @@ public final class Backup {
                         for (int k = 0; k < staged; k++) {
                             MemorySegment.copy(staging, (long) k * GuestMemory.PAGE_SIZE, ram.page(stagedGpas[k]), 0, GuestMemory.PAGE_SIZE);
                         }
+                        if (firstCommit) {
+                            for (int d = 0; d < announced.length; d++) {
+                                if (!announced[d]) throw new IOException("first checkpoint " + epoch + " but disk " + d + " was never seeded");
+                            }
+                        }
                         for (EpochDiskBuffer b : diskBuffers) b.commit(epoch); // durable before the ack
+                        for (DiskSyncTracker t : trackers) t.committed(epoch); // the first one is durable before the ack
                         committedState = state;
                         committedEpoch = epoch;
-                        if (epoch == 1) status.accept("backup: first checkpoint committed; the VM is protected");
+                        if (firstCommit) status.accept("backup: first checkpoint committed; the VM is protected (epoch " + epoch + ")");
+                        firstCommit = false;
                         sendAck(epoch);
                         staged = 0;
                     }
@@ -430,6 +491,16 @@ public final class Backup {
                 }
             }
         } finally {
+            // Between commits the disk holds the committed epoch: record it, unless a commit failed half-way.
+            if (diskBuffers.stream().noneMatch(EpochDiskBuffer::failed)) {
+                for (DiskSyncTracker t : trackers) {
+                    try {
+                        t.close();
+                    } catch (IOException e) {
+                        log.warn("disk sync state not saved: {}", e.getMessage());
+                    }
+                }
+            }
             streamOver = true;
         }
     }

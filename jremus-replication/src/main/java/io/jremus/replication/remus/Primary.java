@@ -1,6 +1,9 @@
 package io.jremus.replication.remus;
 
+import io.jremus.replication.disk.DiskSyncMeta;
+import io.jremus.replication.disk.DiskSyncTracker;
 import io.jremus.replication.disk.DiskWrite;
+import io.jremus.replication.disk.ResyncPlan;
 import io.jremus.replication.disk.ReplicatingBlockListener;
 import io.jremus.replication.failover.Arbiter;
 import io.jremus.replication.failover.Grant;
@@ -10,6 +13,7 @@ import io.jremus.replication.netbuf.FrameSink;
 import io.jremus.replication.state.StateBlob;
 import io.jremus.replication.stream.BackHeader;
 import io.jremus.replication.stream.RecordReader;
+import io.jremus.replication.stream.RecordType;
 import io.jremus.replication.stream.RecordView;
 import io.jremus.replication.stream.RecordWriter;
 import io.jremus.replication.stream.StreamDirection;
@@ -58,6 +62,12 @@ import java.util.function.Consumer;
  *  ACK(N) (back-channel thread): release output of epochs ≤ N to the TAP
  * </pre>
  *
+ * The seed resyncs each disk in part when the backup's copy allows it (see {@link ResyncPlan}):
+ * the backup reports what its copy holds (DISK_STATE) before the seed; the disks' trackers
+ * ({@link DiskSyncTracker}, installed on the devices for as long as the VM runs, protected or
+ * not) know what changed since which epoch. Epochs are numbered from
+ * {@link RemusOptions#firstEpoch()}, or from the disks' open epoch if that is later.
+ *
  * If the backup goes silent for {@link RemusOptions#peerTimeout()}, the primary asks the
  * arbiter to run alone; granted, it releases held output and continues unprotected, saying so;
  * refused, it stops the VM (invariant 5). Output stays held while it asks.
@@ -96,6 +106,9 @@ public final class Primary {
     private final List<ReplicatingBlockListener> disks = new ArrayList<>();
     private final List<List<DiskWrite>> closedWrites = new ArrayList<>();
     private final List<Path> diskPaths = new ArrayList<>();
+    private final List<DiskSyncTracker> trackers = new ArrayList<>();
+    private final List<ResyncPlan> plans = new ArrayList<>();
+    private final long firstEpoch;
     private final RemusStats stats = new RemusStats();
     private final Arena arena = Arena.ofShared();
     private final ShadowMemory shadow;
@@ -108,6 +121,7 @@ public final class Primary {
     private volatile boolean earlyRequested;
     private volatile boolean handoverRequested;
     private volatile long lastEpochSent;
+    private volatile long seedNanos;
     private boolean returnWhenAlone;
     private Duration handoverAckTimeout = Duration.ofSeconds(5);
     private long term;
@@ -115,7 +129,7 @@ public final class Primary {
     private long lastSentNanos;
     private long heartbeatSeq;
 
-    public Primary(Vm vm, Socket socket, Arbiter arbiter, RemusOptions options, Consumer<String> status) {
+    public Primary(Vm vm, Socket socket, Arbiter arbiter, RemusOptions options, Consumer<String> status) throws IOException {
         this.vm = vm;
         this.socket = socket;
         this.arbiter = arbiter;
@@ -124,10 +138,28 @@ public final class Primary {
         this.shadow = new ShadowMemory(ShadowMemory.layoutOf(vm.memory().regions()), arena);
         this.staging = arena.allocate(GuestMemory.PAGE_SIZE * 1024L, GuestMemory.PAGE_SIZE);
         int diskIndex = 0;
+        long first = options.firstEpoch();
+        List<VirtioBlkDevice> blks = new ArrayList<>();
+        for (VirtioMmioTransport t : vm.virtioTransports()) {
+            if (t.device() instanceof VirtioBlkDevice blk) {
+                // A tracker already on the device (a VM taken over, or a second session) keeps
+                // its clock; otherwise the disk was booted cold here and gets one now.
+                DiskSyncTracker tracker = DiskSyncTracker.of(blk);
+                if (tracker == null) {
+                    tracker = DiskSyncTracker.openForPrimary(vm.config().disks().get(blks.size()).path(), blk.capacitySectors() * 512, status);
+                    tracker.attach(blk);
+                }
+                trackers.add(tracker);
+                blks.add(blk);
+                first = Math.max(first, tracker.openEpoch());
+            }
+        }
+        this.firstEpoch = first;
+        for (DiskSyncTracker tracker : trackers) tracker.startEpoch(firstEpoch);
         for (VirtioMmioTransport t : vm.virtioTransports()) {
             switch (t.device()) {
                 case VirtioNetDevice net -> {
-                    BufferedOutputGate g = new BufferedOutputGate(FrameSink.of(net.tap()), options.netBufferBytes(), System::nanoTime, 1);
+                    BufferedOutputGate g = new BufferedOutputGate(FrameSink.of(net.tap()), options.netBufferBytes(), System::nanoTime, firstEpoch);
                     g.passThrough(true); // unprotected until the first checkpoint
                     net.setOutputGate(g);
                     gates.add(g);
@@ -135,9 +167,13 @@ public final class Primary {
                 case VirtioBlkDevice blk -> {
                     int index = diskIndex++;
                     closedWrites.add(new ArrayList<>());
+                    DiskSyncTracker tracker = trackers.get(index);
                     ReplicatingBlockListener l = new ReplicatingBlockListener(blk.capacitySectors() * 512, options.diskEpochBytes(),
-                            (epoch, writes) -> closedWrites.set(index, writes), () -> earlyRequested = true, 1);
-                    blk.setWriteListener(l);
+                            (epoch, writes) -> {
+                                tracker.epochClosed(epoch);
+                                closedWrites.set(index, writes);
+                            }, () -> earlyRequested = true, firstEpoch);
+                    tracker.setDownstream(l);
                     disks.add(l);
                     diskPaths.add(vm.config().disks().get(index).path());
                 }
@@ -145,6 +181,11 @@ public final class Primary {
                 }
             }
         }
+    }
+
+    /** The number of this session's first checkpoint. */
+    public long firstEpoch() {
+        return firstEpoch;
     }
 
     public RemusStats stats() {
@@ -187,6 +228,11 @@ public final class Primary {
         closeQuietly();
     }
 
+    /** How long the seed took, to the first checkpoint sent (0 until then). */
+    public long seedMillis() {
+        return seedNanos / 1_000_000;
+    }
+
     /** The last epoch this primary sent (0 before the first checkpoint). */
     public long lastEpochSent() {
         return lastEpochSent;
@@ -215,20 +261,23 @@ public final class Primary {
         List<StreamHeader.Region> regions = new ArrayList<>();
         for (MemoryRegion r : vm.memory().regions()) regions.add(new StreamHeader.Region(r.guestAddress(), r.size()));
         UUID session = UUID.randomUUID();
-        writer.writeHeader(new StreamHeader(session, 1, ConfigToml.digest(vm.config()), regions));
+        writer.writeHeader(new StreamHeader(session, firstEpoch, ConfigToml.digest(vm.config()), regions));
         writer.flush();
         RecordReader back = RecordReader.of(new BufferedInputStream(socket.getInputStream()), StreamDirection.BACK, StreamLimits.defaults());
         back.readBackHeader(session);
+        readDiskStates(back);
         lastHeardNanos = System.nanoTime(); // the backup answered: its silence counts from now
         Thread reader = Thread.ofPlatform().name("remus-acks").daemon(true).start(() -> readAcks(back));
 
         // The watchdog covers the seed too: a link that dies while seeding must not hang the
         // primary in a blocked send; the guest keeps running (unprotected, as during any seed).
         Thread watchdog = Thread.ofPlatform().name("remus-watchdog").daemon(true).start(this::watchLink);
-        long epoch = 1;
+        long epoch = firstEpoch;
         try {
+            long seedStart = System.nanoTime();
             seed();
             checkpoint(epoch++, true);
+            seedNanos = System.nanoTime() - seedStart;
         } catch (IOException e) {
             reader.interrupt();
             watchdog.interrupt();
@@ -330,7 +379,31 @@ public final class Primary {
         }
     }
 
+    /** The backup's DISK_STATE per disk, then a resync plan for each. */
+    private void readDiskStates(RecordReader back) throws IOException {
+        for (int d = 0; d < trackers.size(); d++) {
+            RecordView r = back.next();
+            if (r == null || r.type() != RecordType.DISK_STATE || r.disk() != d) {
+                throw new IOException("the backup did not report disk " + d + " (got " + r + "): not a version-2 backup, or another VM");
+            }
+            DiskSyncMeta reported;
+            try {
+                reported = new DiskSyncMeta(r.lineage(), r.syncEpoch(), r.extents(), r.extentBytes(), null, -1);
+            } catch (IllegalArgumentException e) {
+                throw new IOException("the backup's report of disk " + d + " is invalid: " + e.getMessage(), e);
+            }
+            plans.add(ResyncPlan.compute(d, trackers.get(d), firstEpoch - 1, reported));
+        }
+    }
+
     private void seedDisk(int index, Path path) throws IOException {
+        ResyncPlan plan = plans.get(index);
+        writer.writeDiskResync(index, plan.full(), plan.sinceEpoch(), trackers.get(index).lineage(), plan.bytes(), plan.diskBytes());
+        status.accept("seeding: " + plan.describe());
+        if (!plan.full()) {
+            sendChunks(index, path, plan);
+            return;
+        }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
@@ -346,8 +419,36 @@ public final class Primary {
                     continue; // the backup's image starts zero-filled at the same size
                 }
                 writer.writeDiskWrite(index, off / 512, seg.asSlice(0, n));
+                stats.resync(false, 0, n);
             }
+            stats.resync(true, 0, 0);
             status.accept("seeding: disk " + index + " (" + (size >> 20) + " MiB, " + (zero >> 20) + " MiB zero, skipped)");
+        }
+    }
+
+    /** A partial resync: the plan's chunks, contiguous ones coalesced into writes of up to 1 MiB. */
+    private void sendChunks(int index, Path path, ResyncPlan plan) throws IOException {
+        long[] chunks = plan.chunks();
+        long size = plan.diskBytes();
+        int cb = plan.chunkBytes();
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(cb, 1 << 20));
+        MemorySegment seg = MemorySegment.ofBuffer(buf);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            for (int i = 0; i < chunks.length; ) {
+                long start = chunks[i] * cb;
+                int j = i + 1;
+                while (j < chunks.length && chunks[j] == chunks[j - 1] + 1 && (long) (j - i + 1) * cb <= buf.capacity()) j++;
+                long end = Math.min(size, (chunks[j - 1] + 1) * cb);
+                buf.clear().limit((int) (end - start));
+                while (buf.hasRemaining()) {
+                    if (ch.read(buf, start + buf.position()) < 0) {
+                        while (buf.hasRemaining()) buf.put((byte) 0); // past the file's end reads zero, as the device does
+                    }
+                }
+                writer.writeDiskWrite(index, start / 512, seg.asSlice(0, end - start));
+                stats.resync(false, j - i, end - start);
+                i = j;
+            }
         }
     }
 
@@ -438,6 +539,14 @@ public final class Primary {
                         long e = r.epoch();
                         lastAcked = e;
                         for (BufferedOutputGate g : gates) g.commit(e);
+                        for (DiskSyncTracker t : trackers) {
+                            try {
+                                t.acked(e);
+                            } catch (IOException ex) {
+                                // Only the lazy rewrite failed: the file still covers more than needed.
+                                log.warn("activity log not rewritten after ack {}: {}", e, ex.getMessage());
+                            }
+                        }
                     }
                     case ERROR -> peerLost = "backup reported error " + r.errorCode() + ": " + r.errorMessage();
                     default -> {

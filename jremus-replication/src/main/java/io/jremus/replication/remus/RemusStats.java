@@ -19,6 +19,9 @@ public final class RemusStats {
     private long sentBytes;
     private long diskWrites;
     private long startNanos = System.nanoTime();
+    private long resyncBytes;
+    private long resyncChunks;
+    private int fullCopies;
 
     synchronized void started() {
         startNanos = System.nanoTime();
@@ -32,6 +35,28 @@ public final class RemusStats {
         rawBytes += raw;
         sentBytes += sent;
         diskWrites += writes;
+    }
+
+    /** One disk of the seed: a partial resync of {@code chunks} chunks / {@code bytes} bytes, or a full copy. */
+    synchronized void resync(boolean full, long chunks, long bytes) {
+        if (full) fullCopies++;
+        resyncChunks += chunks;
+        resyncBytes += bytes;
+    }
+
+    /** Disk data bytes the seed sent (partial resyncs: the chunks; full copies: the non-zero regions). */
+    public synchronized long resyncBytes() {
+        return resyncBytes;
+    }
+
+    /** Chunks sent by partial resyncs. */
+    public synchronized long resyncChunks() {
+        return resyncChunks;
+    }
+
+    /** Disks the seed copied in full. */
+    public synchronized int fullCopies() {
+        return fullCopies;
     }
 
     public synchronized long epochs() {
@@ -52,6 +77,9 @@ public final class RemusStats {
         m.put("pagesSent", pagesSent);
         m.put("compressionRatio", sentBytes == 0 ? 0 : Math.round((double) rawBytes / sentBytes * 100) / 100.0);
         m.put("diskWrites", diskWrites);
+        m.put("resyncBytes", resyncBytes);
+        m.put("resyncChunks", resyncChunks);
+        m.put("fullCopy", fullCopies > 0);
         return m;
     }
 }

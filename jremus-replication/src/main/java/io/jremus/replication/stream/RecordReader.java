@@ -295,6 +295,36 @@ public final class RecordReader {
                 }
                 phase = Phase.ENDED;
             }
+            case DISK_STATE -> {
+                if (anyAck || anyHeartbeat) {
+                    throw bad(Kind.ORDER, type, start, "DISK_STATE after the back channel's first ACK or HEARTBEAT");
+                }
+                long count = Le.u32(buf, 12);
+                if (len != 40 + 8 * count) {
+                    throw bad(Kind.LENGTH, type, start, count + " extents in a body of " + len + " octets (must be 40 + 8 × count)");
+                }
+                long synced = Le.i64(buf, 16);
+                long extent = Le.i64(buf, 40);
+                if (synced < -1 || extent < 4096 || Long.bitCount(extent) != 1) {
+                    throw bad(Kind.MALFORMED, type, start, "synced epoch " + synced + " or extent size " + extent + " out of range");
+                }
+                long prev = -1;
+                for (int i = 0; i < count; i++) {
+                    long x = Le.i64(buf, 48 + 8 * i);
+                    if (x <= prev) throw bad(Kind.MALFORMED, type, start, "extent " + x + " at index " + i + " not ascending");
+                    prev = x;
+                }
+            }
+            case DISK_RESYNC -> {
+                if (phase != Phase.SEED || nextRound == 0) {
+                    throw bad(Kind.ORDER, type, start, "DISK_RESYNC outside a pre-copy round " + where());
+                }
+                long mode = Le.u32(buf, 12);
+                long since = Le.i64(buf, 16);
+                if (mode > 1 || since < -1 || Le.i64(buf, 40) < 0 || Le.i64(buf, 48) < 0) {
+                    throw bad(Kind.MALFORMED, type, start, "mode " + mode + ", since epoch " + since + " or sizes out of range");
+                }
+            }
             case ACK -> {
                 long e = Le.i64(buf, 8);
                 if (anyAck && e <= lastAck) {

@@ -29,7 +29,17 @@ public enum RecordType {
     /** Liveness: {@code u64 seq, u64 time_ns}. */
     HEARTBEAT(0x11, Flow.BOTH, 16, 16),
     /** The sender gives up: {@code u32 code, u32 message_length, UTF-8 message}. */
-    ERROR(0x12, Flow.BOTH, 8, 8 + RecordType.MAX_ERROR_MESSAGE);
+    ERROR(0x12, Flow.BOTH, 8, 8 + RecordType.MAX_ERROR_MESSAGE),
+    /**
+     * Version 2, back, right after the back header, one per disk: what the backup's copy holds:
+     * {@code u32 disk, u32 extent_count, i64 synced_epoch, lineage[16], u64 extent_bytes, u64 extent[]}.
+     */
+    DISK_STATE(0x13, Flow.BACK, 40, Integer.MAX_VALUE),
+    /**
+     * Version 2, forward, in the seed before a disk's DISK_WRITEs: how it is seeded:
+     * {@code u32 disk, u32 mode (0 partial, 1 full), i64 since_epoch, lineage[16], u64 resync_bytes, u64 disk_bytes}.
+     */
+    DISK_RESYNC(0x14, Flow.FORWARD, 48, 48);
 
     /** Bit 31 of a type code: the record is optional. */
     public static final int OPTIONAL_BIT = 0x8000_0000;
@@ -90,6 +100,8 @@ public enum RecordType {
             case 0x10 -> ACK;
             case 0x11 -> HEARTBEAT;
             case 0x12 -> ERROR;
+            case 0x13 -> DISK_STATE;
+            case 0x14 -> DISK_RESYNC;
             default -> null;
         };
     }

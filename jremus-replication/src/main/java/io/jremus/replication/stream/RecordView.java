@@ -144,6 +144,52 @@ public final class RecordView {
         return seg.asSlice(BODY + 16, dataLength());
     }
 
+    // ---- DISK_STATE, DISK_RESYNC (version 2) -----------------------------------------------
+
+    /** DISK_STATE: how many activity-log extents follow. */
+    public int extentCount() {
+        return Le.i32(buf, BODY + 4);
+    }
+
+    /** DISK_STATE: the backup's synced epoch (-1 unknown); DISK_RESYNC: the epoch a partial resync starts after (-1 for full). */
+    public long syncEpoch() {
+        return Le.i64(buf, BODY + 8);
+    }
+
+    /** DISK_STATE, DISK_RESYNC: the lineage, or null when the 16 octets are zero. */
+    public java.util.UUID lineage() {
+        ByteBuffer b = ByteBuffer.wrap(buf, BODY + 16, 16);
+        long hi = b.getLong(), lo = b.getLong();
+        return hi == 0 && lo == 0 ? null : new java.util.UUID(hi, lo);
+    }
+
+    /** DISK_STATE: the extent size of the activity log. */
+    public long extentBytes() {
+        return Le.i64(buf, BODY + 32);
+    }
+
+    /** DISK_STATE: the activity-log extents. */
+    public long[] extents() {
+        long[] x = new long[extentCount()];
+        for (int i = 0; i < x.length; i++) x[i] = Le.i64(buf, BODY + 40 + 8 * i);
+        return x;
+    }
+
+    /** DISK_RESYNC: whether the disk is copied in full (the backup empties its image first). */
+    public boolean resyncFull() {
+        return Le.i32(buf, BODY + 4) == 1;
+    }
+
+    /** DISK_RESYNC: octets of DISK_WRITE data the resync will send (for progress display). */
+    public long resyncBytes() {
+        return Le.i64(buf, BODY + 32);
+    }
+
+    /** DISK_RESYNC: the primary's disk size in octets. */
+    public long resyncDiskBytes() {
+        return Le.i64(buf, BODY + 40);
+    }
+
     // ---- HEARTBEAT -------------------------------------------------------------------------
 
     /** HEARTBEAT: sequence number. */

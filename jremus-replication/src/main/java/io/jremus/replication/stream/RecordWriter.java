@@ -317,6 +317,44 @@ public final class RecordWriter implements Flushable {
         flush();
     }
 
+    /**
+     * Back channel, version 2 (§5.11): what the backup's copy of disk {@code disk} holds. Sent
+     * right after the back header, once per disk, before any other record.
+     */
+    public void writeDiskState(int disk, java.util.UUID lineage, long syncedEpoch, long extentBytes, long[] extents) throws IOException {
+        long len = 40L + 8L * extents.length;
+        if (len > limits.maxRecordBody()) throw new IllegalArgumentException(extents.length + " activity-log extents do not fit one record");
+        int p = beginStreamed(RecordType.DISK_STATE.code(), len, 40);
+        Le.put32(buf, p, disk);
+        Le.put32(buf, p + 4, extents.length);
+        Le.put64(buf, p + 8, syncedEpoch);
+        putUuid(p + 16, lineage);
+        Le.put64(buf, p + 32, extentBytes);
+        prefixWritten(40);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * extents.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (long x : extents) b.putLong(x);
+        streamBody(MemorySegment.ofArray(b.array()));
+        endStreamed();
+    }
+
+    /** Forward, version 2, seed only (§5.12): how disk {@code disk} is seeded; precedes its DISK_WRITEs. */
+    public void writeDiskResync(int disk, boolean full, long sinceEpoch, java.util.UUID lineage, long resyncBytes, long diskBytes)
+            throws IOException {
+        int p = small(RecordType.DISK_RESYNC.code(), 48);
+        Le.put32(buf, p, disk);
+        Le.put32(buf, p + 4, full ? 1 : 0);
+        Le.put64(buf, p + 8, sinceEpoch);
+        putUuid(p + 16, lineage);
+        Le.put64(buf, p + 32, resyncBytes);
+        Le.put64(buf, p + 40, diskBytes);
+        finishSmall(RecordType.DISK_RESYNC.code(), 48);
+    }
+
+    /** A UUID as 16 octets, most significant first (as in the headers); null as zeros. */
+    private void putUuid(int at, java.util.UUID u) {
+        java.nio.ByteBuffer.wrap(buf, at, 16).putLong(u == null ? 0 : u.getMostSignificantBits()).putLong(u == null ? 0 : u.getLeastSignificantBits());
+    }
+
     /** Either direction (§5.9); flushes. */
     public void writeHeartbeat(long seq, long timeNanos) throws IOException {
         int p = small(RecordType.HEARTBEAT.code(), 16);

@@ -21,7 +21,7 @@ import java.util.zip.CRC32C;
 public record StreamHeader(UUID sessionId, long startEpoch, byte[] configDigest, List<Region> regions) {
     /** {@code 89 4A 52 45 4D 55 53 46}: 0x89 then "JREMUSF", as a little-endian u64. */
     public static final long MAGIC = 0x4653554D45524A89L;
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int PAGE_SHIFT = 12;
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
     public static final int DIGEST_LENGTH = 32;

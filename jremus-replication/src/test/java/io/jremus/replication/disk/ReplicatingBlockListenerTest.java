@@ -108,16 +108,4 @@ class ReplicatingBlockListenerTest {
         listener.postSuspend();
         assertThat(closed).containsExactly(new Epoch(1, List.of()));
     }
-
-    @Test
-    void shouldMarkEveryFourKibBlockAWriteTouches() {
-        guest.write(7, filled(1024, 1)); // bytes 3584..4607: blocks 0 and 1
-        guest.write(64, filled(512, 1)); // byte 32768: block 8
-        DirtyBlockBitmap dirty = listener.dirtyBlocks();
-        List<Long> blocks = new ArrayList<>();
-        dirty.forEachDirty(blocks::add);
-        assertThat(blocks).containsExactly(0L, 1L, 8L);
-        listener.postSuspend();
-        assertThat(dirty.count()).as("the bitmap spans epochs until cleared").isEqualTo(3);
-    }
 }

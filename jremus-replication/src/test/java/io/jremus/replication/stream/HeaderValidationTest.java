@@ -30,8 +30,8 @@ class HeaderValidationTest {
     @Test
     void shouldRefuseAnotherVersion() {
         byte[] h = header(1).encode();
-        h[8] = 2;
-        assertThat(refuse(h).getMessage()).isEqualTo("at offset 8: stream version 2, this receiver reads version 1");
+        h[8] = 1; // version 1 had no disk resync records
+        assertThat(refuse(h).getMessage()).isEqualTo("at offset 8: stream version 1, this receiver reads version 2");
     }
 
     @Test

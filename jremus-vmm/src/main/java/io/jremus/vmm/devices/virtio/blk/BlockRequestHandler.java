@@ -52,6 +52,10 @@ final class BlockRequestHandler {
         this.iov = new IoVec(maxSegments, arena);
     }
 
+    BlockWriteListener listener() {
+        return listener;
+    }
+
     void listener(BlockWriteListener l) {
         listener = l == null ? BlockWriteListener.NONE : l;
     }
@@ -114,6 +118,11 @@ final class BlockRequestHandler {
         if (bad != null) return finish(memory, statusGpa, VirtioBlk.S_IOERR, 0, bad, chain);
         iov.clear();
         addRange(memory, chain, false, VirtioBlk.HEADER_BYTES, len);
+        try {
+            listener.beforeWrite(sector, len);
+        } catch (RuntimeException e) {
+            return finish(memory, statusGpa, VirtioBlk.S_IOERR, 0, "write refused before the disk: " + e.getMessage(), chain);
+        }
         try {
             backend.write(sector << VirtioBlk.SECTOR_SHIFT, iov);
             if (writeThrough) backend.flush();

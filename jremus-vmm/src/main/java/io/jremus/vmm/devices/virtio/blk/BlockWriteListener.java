@@ -9,11 +9,22 @@ package io.jremus.vmm.devices.virtio.blk;
  * fdatasync, for a flush) and before the guest is told the request succeeded, so nothing the
  * guest sees as done can be missing from the stream. Must not block for long and must not
  * throw: a throw marks the device broken. The default methods do nothing.
+ *
+ * <p>{@link #beforeWrite} is the exception: it runs before the data reaches the local image
+ * (for an activity log that must be durable first), and a throw from it fails that request
+ * with S_IOERR without writing anything.
  */
 public interface BlockWriteListener {
     /** Listens to nothing. */
     BlockWriteListener NONE = new BlockWriteListener() {
     };
+
+    /**
+     * {@code length} bytes (a multiple of 512) are about to be written at {@code sector}; the
+     * image is not touched until this returns. Throw (an unchecked exception) to fail the request.
+     */
+    default void beforeWrite(long sector, long length) {
+    }
 
     /**
      * {@code length} bytes (a multiple of 512) were written at {@code sector}. {@code data} is a

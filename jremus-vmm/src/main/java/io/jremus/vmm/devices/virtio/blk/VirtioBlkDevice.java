@@ -111,6 +111,11 @@ public final class VirtioBlkDevice implements VirtioDevice, AutoCloseable {
         handler.listener(listener);
     }
 
+    /** The listener installed now ({@link BlockWriteListener#NONE} if none). */
+    public BlockWriteListener writeListener() {
+        return handler.listener();
+    }
+
     public String serial() {
         return serial;
     }

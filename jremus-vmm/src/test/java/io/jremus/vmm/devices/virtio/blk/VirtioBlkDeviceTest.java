@@ -41,6 +41,7 @@ class VirtioBlkDeviceTest {
     VirtioMmioTransport transport;
     FakeDriver.Ring ring;
     final List<String> events = new ArrayList<>();
+    boolean refuseBefore;
 
     /** Records the order of flushes and listener calls, and what the guest saw at flush time. */
     final class CountingBackend implements BlockBackend {
@@ -86,6 +87,12 @@ class VirtioBlkDeviceTest {
         backend = new CountingBackend(RawImageFile.open(image, readOnly));
         device = new VirtioBlkDevice(backend, null);
         device.setWriteListener(new BlockWriteListener() {
+            @Override
+            public void beforeWrite(long sector, long length) {
+                if (refuseBefore) throw new IllegalStateException("activity log full");
+                events.add("before " + sector + "+" + length);
+            }
+
             @Override
             public void written(long sector, long length, BlockData data) {
                 events.add("written " + sector + "+" + length + " first=" + data.toArray()[0]);
@@ -189,8 +196,19 @@ class VirtioBlkDeviceTest {
         start(false, ALL);
         driver.raw(DATA, 512).fill((byte) 7);
         request(VirtioBlk.T_OUT, 3, 512, false);
-        assertThat(events).containsExactly("write@1536", "written 3+512 first=7");
+        assertThat(events).containsExactly("before 3+512", "write@1536", "written 3+512 first=7");
         assertThat(backend.flushes).isZero(); // FLUSH negotiated: writes may stay in the host cache
+    }
+
+    @Test
+    void shouldFailAWriteWithIoerrAndLeaveTheDiskUntouchedWhenBeforeWriteThrows() throws IOException {
+        start(false, ALL);
+        refuseBefore = true;
+        driver.raw(DATA, 512).fill((byte) 7);
+        request(VirtioBlk.T_OUT, 3, 512, false);
+        assertThat(status()).isEqualTo(VirtioBlk.S_IOERR);
+        assertThat(events).as("nothing reached the backend or the listener").isEmpty();
+        assertThat(Files.readAllBytes(image)[3 * 512]).isNotEqualTo((byte) 7);
     }
 
     @Test
@@ -199,7 +217,7 @@ class VirtioBlkDeviceTest {
         driver.raw(DATA, 512).fill((byte) 7);
         request(VirtioBlk.T_OUT, 3, 512, false);
         assertThat(status()).isEqualTo(VirtioBlk.S_OK);
-        assertThat(events).containsExactly("write@1536", "fdatasync", "written 3+512 first=7", "flushed");
+        assertThat(events).containsExactly("before 3+512", "write@1536", "fdatasync", "written 3+512 first=7", "flushed");
     }
 
     @Test

@@ -67,6 +67,13 @@ class OcfAgentIT {
         sh(List.of("ip", "-n", NS, "link", "set", "lo", "up"));
     }
 
+    /** Each test starts from a never-replicated disk and no running instance. */
+    @org.junit.jupiter.api.BeforeEach
+    void freshDisk() throws Exception {
+        agent("stop", params());
+        for (String suffix : List.of(".jremus-sync", ".jremus-clean-stop")) Files.deleteIfExists(dir.resolve("disk.img" + suffix));
+    }
+
     @AfterAll
     static void tearDown() throws Exception {
         if (dir != null && agent != null) agent("stop", params()); // by the agent itself: it knows its pid
@@ -110,6 +117,22 @@ class OcfAgentIT {
         assertThat(agent("monitor", params()).rc()).isEqualTo(OCF_NOT_RUNNING);
 
         assertThat(agent("frobnicate", params()).rc()).isEqualTo(OCF_ERR_UNIMPLEMENTED);
+
+        // A replicated disk whose node was not its last, cleanly stopped primary must not boot
+        // cold: another node may hold newer data. The operator's way out is named in the refusal.
+        Path disk = dir.resolve("disk.img");
+        assertThat(disk.resolveSibling("disk.img.jremus-sync")).exists();
+        Files.delete(disk.resolveSibling("disk.img.jremus-clean-stop"));
+        assertThat(agent("start", params()).rc()).isEqualTo(OCF_SUCCESS);
+        Run refused = agent("promote", params());
+        assertThat(refused.rc()).isEqualTo(1); // OCF_ERR_GENERIC
+        assertThat(refused.out()).contains("not its last primary").contains("delete " + disk.resolveSibling("disk.img.jremus-sync"));
+        assertThat(agent("monitor", params()).rc()).isEqualTo(OCF_SUCCESS); // still a healthy standby
+        Files.delete(disk.resolveSibling("disk.img.jremus-sync"));
+        assertThat(agent("promote", params()).rc()).isEqualTo(OCF_SUCCESS);
+        assertThat(agent("monitor", params()).rc()).isEqualTo(OCF_RUNNING_PROMOTED);
+        assertThat(agent("demote", params()).rc()).isEqualTo(OCF_SUCCESS);
+        assertThat(agent("stop", params()).rc()).isEqualTo(OCF_SUCCESS);
         List<String> noSelf = new ArrayList<>(params());
         noSelf.set(2, "peers=other=127.0.0.1:7791");
         Run bad = agent("validate-all", noSelf);

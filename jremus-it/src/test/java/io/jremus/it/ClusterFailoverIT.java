@@ -83,7 +83,10 @@ class ClusterFailoverIT {
             if (c != null) c.close();
         }
         if (cluster != null) {
-            if (rc != null) log.info("diagnostics:\n{}", rc.diagnostics(25));
+            if (rc != null) {
+                log.info("diagnostics:\n{}", rc.diagnostics(25));
+                rc.saveLogs(java.nio.file.Path.of("target/cluster-logs/" + getClass().getSimpleName()));
+            }
             cluster.close();
         }
         if (rc != null) rc.close();

@@ -269,6 +269,18 @@ public final class RemusCluster implements AutoCloseable {
         return sb.toString();
     }
 
+    /** Copies every ha-node log and console into {@code dir} (for a test report) before {@link #close}. */
+    public void saveLogs(Path dir) {
+        try (Stream<Path> s = Files.walk(work)) {
+            Files.createDirectories(dir);
+            for (Path p : s.filter(f -> f.getFileName().toString().endsWith(".log") || f.getFileName().toString().endsWith(".serial")).toList()) {
+                Files.copy(p, dir.resolve(work.relativize(p).toString().replace('/', '_')), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            // best effort: the report still has the diagnostics
+        }
+    }
+
     /** Removes the work directory (the cluster, closed first by its owner, killed every ha-node). */
     @Override
     public void close() throws IOException {

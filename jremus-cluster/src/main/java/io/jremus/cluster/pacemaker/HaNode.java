@@ -353,7 +353,8 @@ public final class HaNode implements AutoCloseable {
         m.put("vmRunning", vmRunning);
         m.put("protected", protectedNow);
         m.put("backupNode", backupNode);
-        m.put("awaitingPeerStop", arbiter.awaitedBackup() != null && !protectedNow ? arbiter.awaitedBackup() : null);
+        m.put("awaitingPeerStop", arbiter.awaitedBackup());
+        m.put("awaitingMillis", arbiter.awaitedMillis());
         long committed = b != null && s != State.PRIMARY ? b.committedEpoch() : committedEpoch;
         m.put("committedEpoch", committed);
         m.put("streaming", b != null && s == State.STANDBY && b.streaming());

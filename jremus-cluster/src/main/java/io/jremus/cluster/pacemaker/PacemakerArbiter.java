@@ -35,6 +35,7 @@ public final class PacemakerArbiter implements Arbiter {
     private String backupNode;
     private boolean backupStopped;
     private long term = 1;
+    private long waitingSinceNanos = -1;
 
     /** Pacemaker promoted this instance. */
     public synchronized void promote() {
@@ -66,6 +67,7 @@ public final class PacemakerArbiter implements Arbiter {
     public synchronized void backupConnected(String node) {
         backupNode = node;
         backupStopped = false;
+        waitingSinceNanos = -1;
     }
 
     /** Pacemaker reports that the instance on {@code node} is stopped (after fencing, or recovered). */
@@ -79,7 +81,17 @@ public final class PacemakerArbiter implements Arbiter {
 
     /** The node of the backup this primary is waiting for word about, if any. */
     public synchronized String awaitedBackup() {
-        return backupNode != null && !backupStopped ? backupNode : null;
+        return waitingSinceNanos >= 0 && backupNode != null && !backupStopped ? backupNode : null;
+    }
+
+    /**
+     * How long this primary has held its output waiting for word about its lost backup (0 when
+     * not waiting). The resource agent escalates a long wait (a replication link that failed
+     * while both nodes stay in the cluster) by marking that backup's instance failed, so that
+     * Pacemaker recovers it and then reports it stopped.
+     */
+    public synchronized long awaitedMillis() {
+        return awaitedBackup() == null ? 0 : (System.nanoTime() - waitingSinceNanos) / 1_000_000;
     }
 
     @Override
@@ -96,6 +108,7 @@ public final class PacemakerArbiter implements Arbiter {
             String why = backupNode == null ? "promoted by Pacemaker" : "Pacemaker reports the backup on " + backupNode + " stopped";
             return grant(vmId, node, Role.ACTIVE, why);
         }
+        if (waitingSinceNanos < 0) waitingSinceNanos = System.nanoTime();
         return new Grant(Grant.Outcome.BUSY, vmId, term, node, Role.PRIMARY, Duration.ZERO, RETRY,
                 "waiting for Pacemaker to report the backup on " + backupNode + " stopped (fenced or recovered)");
     }

@@ -371,11 +371,15 @@ public final class Primary {
         writer.writePrecopyRound(round, dirty.count());
         List<Long> gpas = new ArrayList<>();
         dirty.forEachPage(gpas::add);
+        // The guest runs while this sends: snapshot each page first, so the bytes encoded are the
+        // bytes the shadow (the delta base of every later send) records. Encoding the live page
+        // and copying it afterwards let a write in between desynchronise shadow and backup.
+        MemorySegment snap = arena.allocate(GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
         for (long gpa : gpas) {
             MemorySegment copy = shadow.page(gpa);
-            MemorySegment now = vm.memory().slice(gpa, GuestMemory.PAGE_SIZE);
-            writer.writePage(gpa >>> 12, now, copy);
-            MemorySegment.copy(now, 0, copy, 0, GuestMemory.PAGE_SIZE);
+            MemorySegment.copy(vm.memory().slice(gpa, GuestMemory.PAGE_SIZE), 0, snap, 0, GuestMemory.PAGE_SIZE);
+            writer.writePage(gpa >>> 12, snap, copy);
+            MemorySegment.copy(snap, 0, copy, 0, GuestMemory.PAGE_SIZE);
         }
     }
 

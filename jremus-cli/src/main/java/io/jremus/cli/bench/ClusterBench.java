@@ -1,0 +1,145 @@
+package io.jremus.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jremus.cli.UserException;
+import io.jremus.cli.cluster.PacemakerCluster;
+import io.jremus.cli.cluster.RemusCluster;
+import io.jremus.cli.testbed.IncrClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code jremus bench cluster}: a protected VM in a real 3-node Pacemaker + Corosync cluster
+ * (namespaces on this machine, Corosync token 1000 ms, fencing by the test agent). Each round
+ * kills the primary's node with -9 while a client INCRs over one connection, and measures: the
+ * failover through Pacemaker (kill to the first reply from the promoted backup), re-protection
+ * (kill to a committed backup on the spare node), and, after the killed node is started again and
+ * Pacemaker moves the backup back to it, the resync of its disk against a full copy.
+ */
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = "Failover through Pacemaker, re-protection and failback resync in a namespaced 3-node cluster (needs root).")
+public final class ClusterBench implements Callable<Integer> {
+    private static final Duration STEP = Duration.ofSeconds(120);
+
+    @Option(names = "--failovers", defaultValue = "3", description = "Rounds of kill, failover, rejoin (default ${DEFAULT-VALUE}).")
+    int failovers;
+    @Option(names = "--token-ms", defaultValue = "1000", description = "Corosync token timeout (default ${DEFAULT-VALUE}).")
+    int tokenMs;
+    @Option(names = "--prefix", defaultValue = "jrbc", description = "Namespace prefix (default ${DEFAULT-VALUE}).")
+    String prefix;
+    @Option(names = "--json", defaultValue = "target/bench/cluster.json", description = "Where to write the JSON results.")
+    Path json;
+
+    /** One round's figures. */
+    record Round(String killed, String promoted, long failoverMs, long reprotectMs, boolean spareFullCopy, long spareDiskBytes,
+                 long spareSeedMs, long rejoinChunks, long rejoinBytes, boolean rejoinFullCopy, long rejoinSeedMs, long rejoinMs,
+                 long acked) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String why = PacemakerCluster.unavailableReason();
+        if (why != null) throw new UserException("bench cluster: " + why);
+        if (failovers < 1) throw new UserException("--failovers must be at least 1");
+        Path repo = Path.of(System.getProperty("jremus.home", ".")).toAbsolutePath();
+        Path elf = repo.resolve("guest/build/jremus-guest.elf");
+        if (!Files.exists(elf)) throw new UserException("no test guest at " + elf + ": run ./jremus image build");
+        long diskBytes = 64L << 20;
+        List<Round> rounds = new ArrayList<>();
+        long setupMs;
+        try (PacemakerCluster cluster = PacemakerCluster.builder().prefix(prefix).tokenMillis(tokenMs).ocfRoot(repo.resolve("ha/ocf")).build()) {
+            long t0 = System.nanoTime();
+            cluster.up();
+            RemusCluster rc = new RemusCluster(cluster, repo, elf, diskBytes);
+            try {
+                rc.addVm(new RemusCluster.VmSpec("vma", "10.78.0.2", "jtap0", 7790, List.of("node1", "node2", "node3")));
+                String[] pair = rc.awaitProtected("vma", STEP);
+                setupMs = (System.nanoTime() - t0) / 1_000_000;
+                progress("cluster formed and vma protected (" + pair[0] + " -> " + pair[1] + ") in " + setupMs + " ms");
+                try (IncrClient client = rc.client("vma", Duration.ofSeconds(30))) {
+                    client.startPump(5);
+                    Thread.sleep(2000);
+                    for (int i = 1; i <= failovers; i++) {
+                        rounds.add(round(i, cluster, rc, client));
+                    }
+                    client.stopPump(Duration.ofSeconds(30));
+                    if (client.failure() != null) throw new IllegalStateException("client failed: " + client.failure());
+                    long value = client.get();
+                    if (value != client.base() + client.acked()) {
+                        throw new IllegalStateException("counter " + value + " != " + (client.base() + client.acked()) + ": an acknowledged INCR was lost");
+                    }
+                    progress("counter check passed: " + client.acked() + " INCRs over one connection, none lost, no reset");
+                }
+            } catch (Exception | AssertionError e) {
+                System.err.println(rc.diagnostics(20));
+                throw e;
+            } finally {
+                rc.close();
+            }
+        }
+        BenchTable t = table(rounds, diskBytes, setupMs);
+        t.print(System.out);
+        t.writeJson(json);
+        System.out.println("JSON: " + json.toAbsolutePath());
+        return 0;
+    }
+
+    private Round round(int i, PacemakerCluster cluster, RemusCluster rc, IncrClient client) throws Exception {
+        String victim = rc.protectedPrimary("vma").orElseThrow();
+        long kill = System.nanoTime();
+        cluster.killNode(victim);
+        PacemakerCluster.waitUntil(STEP, "vma answers after the kill", () -> client.repliesSince(kill) > 10 || client.failure() != null);
+        if (client.failure() != null) throw new IllegalStateException("client failed: " + client.failure());
+        long failover = (client.takeoverReplyAfter(kill) - kill) / 1_000_000;
+        String[] now = rc.awaitProtected("vma", STEP);
+        long reprotect = (System.nanoTime() - kill) / 1_000_000;
+        JsonNode spare = rc.status("vma", now[0]).orElseThrow().path("resync");
+        progress("round " + i + ": kill -9 " + victim + " -> first reply after " + failover + " ms, protected again (" + now[0] + " -> "
+                + now[1] + ") after " + reprotect + " ms");
+
+        long start = System.nanoTime();
+        cluster.startNode(victim);
+        PacemakerCluster.waitUntil(STEP, "the backup moved back to " + victim, () -> rc.syncedBackup("vma").filter(victim::equals).isPresent()
+                && rc.protectedPrimary("vma").isPresent());
+        long rejoin = (System.nanoTime() - start) / 1_000_000;
+        JsonNode back = rc.status("vma", rc.protectedPrimary("vma").orElseThrow()).orElseThrow().path("resync");
+        progress("round " + i + ": " + victim + " rejoined and resynced " + back.path("chunks").asLong() + " chunks ("
+                + back.path("bytes").asLong() / 1024 + " KiB" + (back.path("fullCopy").asBoolean() ? ", FULL COPY" : "") + ") in "
+                + back.path("seedMillis").asLong() + " ms of seed; " + rejoin + " ms from its start");
+        return new Round(victim, now[0], failover, reprotect, spare.path("fullCopy").asBoolean(), spare.path("bytes").asLong(),
+                spare.path("seedMillis").asLong(), back.path("chunks").asLong(), back.path("bytes").asLong(), back.path("fullCopy").asBoolean(),
+                back.path("seedMillis").asLong(), rejoin, client.acked());
+    }
+
+    private BenchTable table(List<Round> rounds, long diskBytes, long setupMs) {
+        BenchTable t = new BenchTable("jremus bench cluster").env("tokenMs", tokenMs).env("failovers", rounds.size())
+                .env("diskMiB", diskBytes >> 20).env("guestRamMiB", 256).env("clone", "promotable, clone-max 2, notify");
+        t.add("cluster formed + VM protected", "ms", setupMs, "3 nodes, first promote boots the VM, seed of the backup");
+        for (int i = 0; i < rounds.size(); i++) {
+            Round r = rounds.get(i);
+            String n = "round " + (i + 1) + " ";
+            t.add(n + "failover (kill -9 " + r.killed() + " -> first reply)", "ms", r.failoverMs(),
+                    "through Corosync detection, fencing, the spare's start, the promote and the restore");
+            t.add(n + "re-protected (kill -> committed backup)", "ms", r.reprotectMs(), "new backup seeded live on the spare");
+            t.add(n + "spare seed disk", "KiB", r.spareDiskBytes() / 1024.0, r.spareFullCopy() ? "full copy (spare's disk never synced)" : "partial resync");
+            t.add(n + "rejoin resync disk", "KiB", r.rejoinBytes() / 1024.0, diskBytes / 1024.0, "whole disk",
+                    r.rejoinFullCopy() ? "FULL COPY" : r.rejoinChunks() + " chunks of 64 KiB; the rest already in sync");
+            t.add(n + "rejoin seed (RAM + disk)", "ms", r.rejoinSeedMs(), r.spareSeedMs(), "spare's seed",
+                    "RAM (256 MiB) dominates both; restart to resynced: " + r.rejoinMs() + " ms");
+        }
+        long[] f = rounds.stream().mapToLong(Round::failoverMs).sorted().toArray();
+        t.add("failover median", "ms", f[f.length / 2], "of " + f.length);
+        return t;
+    }
+
+    private static void progress(String line) {
+        System.err.println("bench cluster: " + line);
+    }
+}

@@ -106,6 +106,9 @@ public final class ClusterBench implements Callable<Integer> {
 
         long start = System.nanoTime();
         cluster.startNode(victim);
+        cluster.awaitFormed(now[0], 3, Duration.ofSeconds(60));
+        // As an operator would after a fence: forget the old failures, so placement is by preference only.
+        cluster.exec(now[0], "crm_resource", "--cleanup", "-r", "vma-clone");
         PacemakerCluster.waitUntil(STEP, "the backup moved back to " + victim, () -> rc.syncedBackup("vma").filter(victim::equals).isPresent()
                 && rc.protectedPrimary("vma").isPresent());
         long rejoin = (System.nanoTime() - start) / 1_000_000;

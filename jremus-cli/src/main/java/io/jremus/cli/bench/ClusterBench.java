@@ -34,6 +34,9 @@ public final class ClusterBench implements Callable<Integer> {
     int tokenMs;
     @Option(names = "--prefix", defaultValue = "jrbc", description = "Namespace prefix (default ${DEFAULT-VALUE}).")
     String prefix;
+    @Option(names = "--prefill-mib", defaultValue = "32", description = "Data on every disk besides the guest's log, "
+            + "what a full copy sends and a resync does not (default ${DEFAULT-VALUE}).")
+    long prefillMiB;
     @Option(names = "--json", defaultValue = "target/bench/cluster.json", description = "Where to write the JSON results.")
     Path json;
 
@@ -57,7 +60,7 @@ public final class ClusterBench implements Callable<Integer> {
         try (PacemakerCluster cluster = PacemakerCluster.builder().prefix(prefix).tokenMillis(tokenMs).ocfRoot(repo.resolve("ha/ocf")).build()) {
             long t0 = System.nanoTime();
             cluster.up();
-            RemusCluster rc = new RemusCluster(cluster, repo, elf, diskBytes);
+            RemusCluster rc = new RemusCluster(cluster, repo, elf, diskBytes).prefill(prefillMiB << 20);
             try {
                 rc.addVm(new RemusCluster.VmSpec("vma", "10.78.0.2", "jtap0", 7790, List.of("node1", "node2", "node3")));
                 String[] pair = rc.awaitProtected("vma", STEP);
@@ -77,6 +80,9 @@ public final class ClusterBench implements Callable<Integer> {
                     }
                     progress("counter check passed: " + client.acked() + " INCRs over one connection, none lost, no reset");
                 }
+            } catch (java.util.concurrent.TimeoutException e) {
+                System.err.println(rc.diagnostics(20));
+                throw new BenchFailure("bench cluster: " + e.getMessage() + " (diagnostics above)");
             } catch (Exception | AssertionError e) {
                 System.err.println(rc.diagnostics(20));
                 throw e;
@@ -109,8 +115,25 @@ public final class ClusterBench implements Callable<Integer> {
         cluster.awaitFormed(now[0], 3, Duration.ofSeconds(60));
         // As an operator would after a fence: forget the old failures, so placement is by preference only.
         cluster.exec(now[0], "crm_resource", "--cleanup", "-r", "vma-clone");
-        PacemakerCluster.waitUntil(STEP, "the backup moved back to " + victim, () -> rc.syncedBackup("vma").filter(victim::equals).isPresent()
-                && rc.protectedPrimary("vma").isPresent());
+        // Failback of the backup: Pacemaker moves it by itself only to a node preferred over the
+        // spare's stickiness plus its promotion score; otherwise the operator bans the spare for
+        // a moment, as done here.
+        String spareNode = now[1];
+        boolean banned = false;
+        try {
+            PacemakerCluster.waitUntil(Duration.ofSeconds(15), "the backup moved back to " + victim,
+                    () -> rc.syncedBackup("vma").filter(victim::equals).isPresent());
+        } catch (java.util.concurrent.TimeoutException e) {
+            progress("round " + i + ": failback of the backup to " + victim + " by banning " + spareNode + " for a moment");
+            cluster.exec(now[0], "crm_resource", "--ban", "-r", "vma-clone", "-N", spareNode);
+            banned = true;
+        }
+        try {
+            PacemakerCluster.waitUntil(STEP, "the backup moved back to " + victim, () -> rc.syncedBackup("vma").filter(victim::equals).isPresent()
+                    && rc.protectedPrimary("vma").isPresent());
+        } finally {
+            if (banned) cluster.exec(now[0], "crm_resource", "--clear", "-r", "vma-clone");
+        }
         long rejoin = (System.nanoTime() - start) / 1_000_000;
         JsonNode back = rc.status("vma", rc.protectedPrimary("vma").orElseThrow()).orElseThrow().path("resync");
         progress("round " + i + ": " + victim + " rejoined and resynced " + back.path("chunks").asLong() + " chunks ("
@@ -137,9 +160,17 @@ public final class ClusterBench implements Callable<Integer> {
             t.add(n + "rejoin seed (RAM + disk)", "ms", r.rejoinSeedMs(), r.spareSeedMs(), "spare's seed",
                     "RAM (256 MiB) dominates both; restart to resynced: " + r.rejoinMs() + " ms");
         }
+        t.env("prefillMiB", prefillMiB);
         long[] f = rounds.stream().mapToLong(Round::failoverMs).sorted().toArray();
         t.add("failover median", "ms", f[f.length / 2], "of " + f.length);
         return t;
+    }
+
+    /** A benchmark that could not complete: one line, exit status 1 (not a user mistake). */
+    static final class BenchFailure extends java.io.IOException {
+        BenchFailure(String message) {
+            super(message);
+        }
     }
 
     private static void progress(String line) {

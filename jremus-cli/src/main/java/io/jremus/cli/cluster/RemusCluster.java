@@ -60,6 +60,7 @@ public final class RemusCluster implements AutoCloseable {
     private final Path keys;
     private final long diskBytes;
     private final Map<String, VmSpec> vms = new LinkedHashMap<>();
+    private long prefillBytes;
 
     public RemusCluster(PacemakerCluster cluster, Path repo, Path elf, long diskBytes) throws IOException, InterruptedException {
         this.cluster = cluster;
@@ -88,6 +89,16 @@ public final class RemusCluster implements AutoCloseable {
         deleteTree(workDir(prefix));
     }
 
+    /**
+     * Gives every node's new disk the same {@code bytes} of pseudo-random data from 8 MiB on
+     * (beyond the guest's log, which starts at 0): data a full copy must send and a resync need
+     * not. For benchmarks; 0 (the default) leaves the disks zero.
+     */
+    public RemusCluster prefill(long bytes) {
+        this.prefillBytes = bytes;
+        return this;
+    }
+
     public PacemakerCluster cluster() {
         return cluster;
     }
@@ -104,6 +115,15 @@ public final class RemusCluster implements AutoCloseable {
             Path disk = disk(vm.id(), n);
             try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
                 f.setLength(diskBytes); // sparse, zero: an empty append-only log
+                if (prefillBytes > 0) {
+                    java.util.Random r = new java.util.Random(42); // the same bytes on every node
+                    byte[] block = new byte[1 << 20];
+                    f.seek(8L << 20);
+                    for (long done = 0; done < prefillBytes && (8L << 20) + done + block.length <= diskBytes; done += block.length) {
+                        r.nextBytes(block);
+                        f.write(block);
+                    }
+                }
             }
             String cmdline = "ip=" + vm.guestIp() + "/24 gw=" + PacemakerCluster.SEGMENT_IP + " work=redis cpus=1";
             Files.writeString(work.resolve(vm.id() + "-" + n + ".toml"), """

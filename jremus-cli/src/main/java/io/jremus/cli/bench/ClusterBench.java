@@ -57,6 +57,7 @@ public final class ClusterBench implements Callable<Integer> {
         long diskBytes = 64L << 20;
         List<Round> rounds = new ArrayList<>();
         long setupMs;
+        double[] switchover = {Double.NaN, Double.NaN};
         try (PacemakerCluster cluster = PacemakerCluster.builder().prefix(prefix).tokenMillis(tokenMs).ocfRoot(repo.resolve("ha/ocf")).build()) {
             long t0 = System.nanoTime();
             cluster.up();
@@ -72,6 +73,7 @@ public final class ClusterBench implements Callable<Integer> {
                     for (int i = 1; i <= failovers; i++) {
                         rounds.add(round(i, cluster, rc, client));
                     }
+                    switchover = switchover(cluster, rc, client);
                     client.stopPump(Duration.ofSeconds(30));
                     if (client.failure() != null) throw new IllegalStateException("client failed: " + client.failure());
                     long value = client.get();
@@ -91,6 +93,8 @@ public final class ClusterBench implements Callable<Integer> {
             }
         }
         BenchTable t = table(rounds, diskBytes, setupMs);
+        t.add("planned switchover: longest gap between replies", "ms", switchover[0], "crm_resource --move --promoted: handover, promote, restore");
+        t.add("planned switchover: guest paused (last checkpoint to running)", "ms", switchover[1], "from the two ha-node logs");
         t.print(System.out);
         t.writeJson(json);
         System.out.println("JSON: " + json.toAbsolutePath());
@@ -142,6 +146,43 @@ public final class ClusterBench implements Callable<Integer> {
         return new Round(victim, now[0], failover, reprotect, spare.path("fullCopy").asBoolean(), spare.path("bytes").asLong(),
                 spare.path("seedMillis").asLong(), back.path("chunks").asLong(), back.path("bytes").asLong(), back.path("fullCopy").asBoolean(),
                 back.path("seedMillis").asLong(), rejoin, client.acked());
+    }
+
+    /** crm_resource --move of the Promoted role to the backup's node; returns {reply gap ms, guest pause ms}. */
+    private double[] switchover(PacemakerCluster cluster, RemusCluster rc, IncrClient client) throws Exception {
+        String from = rc.protectedPrimary("vma").orElseThrow();
+        String to = rc.syncedBackup("vma").orElseThrow();
+        long t0 = System.nanoTime();
+        cluster.exec(from, "crm_resource", "--move", "--promoted", "-r", "vma-clone", "-N", to);
+        try {
+            PacemakerCluster.waitUntil(STEP, "vma primary on " + to, () -> rc.protectedPrimary("vma").filter(to::equals).isPresent());
+        } finally {
+            cluster.exec(to, "crm_resource", "--clear", "-r", "vma-clone");
+        }
+        Thread.sleep(1000);
+        double gap = client.longestGapMillisSince(t0);
+        long paused = rc.status("vma", to).orElseThrow().path("takeoverMillis").asLong();
+        progress("switchover " + from + " -> " + to + ": longest gap between replies " + Math.round(gap) + " ms; promote took " + paused + " ms");
+        return new double[]{gap, handoverPauseMillis(rc, from, to)};
+    }
+
+    /** From the old primary's "handover: final checkpoint" line to the new one's "TAKEOVER: running" line. */
+    private static double handoverPauseMillis(RemusCluster rc, String from, String to) {
+        try {
+            java.time.LocalTime a = lastTime(rc.log("vma", from), "handover: final checkpoint");
+            java.time.LocalTime b = lastTime(rc.log("vma", to), "TAKEOVER: running");
+            return a == null || b == null ? Double.NaN : java.time.Duration.between(a, b).toMillis();
+        } catch (java.io.IOException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static java.time.LocalTime lastTime(Path log, String marker) throws java.io.IOException {
+        java.time.LocalTime t = null;
+        for (String line : Files.readAllLines(log)) {
+            if (line.contains(marker) && line.length() > 12) t = java.time.LocalTime.parse(line.substring(0, 12));
+        }
+        return t;
     }
 
     private BenchTable table(List<Round> rounds, long diskBytes, long setupMs) {

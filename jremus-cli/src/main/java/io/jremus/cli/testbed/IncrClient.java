@@ -235,6 +235,17 @@ public final class IncrClient implements AutoCloseable {
         }
     }
 
+    /** The longest time between two consecutive replies of which the later came at or after {@code nanos}, in ms. */
+    public double longestGapMillisSince(long nanos) {
+        synchronized (replyNanos) {
+            long gap = 0;
+            for (int i = 1; i < replyNanos.size(); i++) {
+                if (replyNanos.get(i) >= nanos) gap = Math.max(gap, replyNanos.get(i) - replyNanos.get(i - 1));
+            }
+            return gap / 1e6;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         stop = true;

@@ -67,44 +67,53 @@ public final class HaNodeCommand implements Callable<Integer> {
             if (eq <= 0) throw new UserException("--peer must be NAME=HOST:PORT, got \"" + p + "\"");
             peerList.add(new HaNode.Peer(p.substring(0, eq), WitnessCommand.parseHostPort(p.substring(eq + 1))));
         }
-        RemusOptions options = RemusOptions.defaults(cfg.name(), node).withInterval(Duration.ofMillis(intervalMs))
-                .withPeerTimeout(Duration.ofMillis(peerTimeoutMs));
-        SecureChannels tls;
-        try {
-            tls = SecureChannels.forNode(keys, node);
-        } catch (IOException e) {
-            throw new UserException("cannot load the keys of " + node + " from " + keys + ": " + e.getMessage());
-        }
-        HaNode ha = new HaNode(cfg, node, WitnessCommand.parseHostPort(listen), peerList, options, tls, RemusCommon::status);
-        try {
-            ha.start();
-        } catch (IOException e) {
-            throw new UserException("cannot listen on " + listen + ": " + e.getMessage());
-        }
+        // The control socket answers first ("STARTING"), so the agent's start returns while keys,
+        // TLS and the standby's RAM image are set up: a spare's start sits on Pacemaker's path to
+        // the promotion of another node after a failure.
         CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(ha::close));
+        java.util.concurrent.atomic.AtomicReference<HaNode> ref = new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch ready = new CountDownLatch(1);
         Files.deleteIfExists(control);
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(control));
+            Thread.ofPlatform().name("ha-control").daemon(true).start(() -> serve(server, ref, ready, stop));
+            RemusOptions options = RemusOptions.defaults(cfg.name(), node).withInterval(Duration.ofMillis(intervalMs))
+                    .withPeerTimeout(Duration.ofMillis(peerTimeoutMs));
+            SecureChannels tls;
+            try {
+                tls = SecureChannels.forNode(keys, node);
+            } catch (IOException e) {
+                throw new UserException("cannot load the keys of " + node + " from " + keys + ": " + e.getMessage());
+            }
+            HaNode ha = new HaNode(cfg, node, WitnessCommand.parseHostPort(listen), peerList, options, tls, RemusCommon::status);
+            try {
+                ha.start();
+            } catch (IOException e) {
+                throw new UserException("cannot listen on " + listen + ": " + e.getMessage());
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(ha::close));
+            ref.set(ha);
+            ready.countDown();
             RemusCommon.status("ha-node " + node + ": standby for " + cfg.name() + " on " + listen + "; control " + control);
-            Thread.ofPlatform().name("ha-control").daemon(true).start(() -> serve(server, ha, stop));
             stop.await();
         } finally {
-            ha.close();
+            HaNode ha = ref.get();
+            if (ha != null) ha.close();
             Files.deleteIfExists(control);
         }
         RemusCommon.status("ha-node " + node + ": stopped");
         return 0;
     }
 
-    private static void serve(ServerSocketChannel server, HaNode ha, CountDownLatch stop) {
+    private static void serve(ServerSocketChannel server, java.util.concurrent.atomic.AtomicReference<HaNode> ref, CountDownLatch ready,
+                              CountDownLatch stop) {
         while (server.isOpen()) {
             try (SocketChannel c = server.accept()) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
                 OutputStream out = Channels.newOutputStream(c);
                 for (String line; (line = in.readLine()) != null; ) {
                     if (line.isBlank()) continue;
-                    JsonNode reply = execute(line, ha, stop);
+                    JsonNode reply = execute(line, ref, ready, stop);
                     out.write((JSON.writeValueAsString(reply) + "\n").getBytes(StandardCharsets.UTF_8));
                     out.flush();
                 }
@@ -114,11 +123,30 @@ public final class HaNodeCommand implements Callable<Integer> {
         }
     }
 
-    private static JsonNode execute(String line, HaNode ha, CountDownLatch stop) {
+    private static JsonNode execute(String line, java.util.concurrent.atomic.AtomicReference<HaNode> ref, CountDownLatch ready,
+                                    CountDownLatch stop) {
         try {
             JsonNode req = JSON.readTree(line);
             Duration timeout = Duration.ofMillis(req.path("timeoutMs").asLong(30_000));
-            switch (req.path("cmd").asText("")) {
+            String cmd = req.path("cmd").asText("");
+            HaNode ha = ref.get();
+            if (ha == null) {
+                switch (cmd) {
+                    case "status", "peer-stopped" -> {
+                        // Starting: a standby-to-be, not yet listening; nothing can have been lost yet.
+                        return JSON.createObjectNode().put("ok", true).put("role", "unpromoted").put("state", "STARTING");
+                    }
+                    case "stop" -> {
+                        stop.countDown();
+                        return ok();
+                    }
+                    default -> {
+                        if (!ready.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) return error(cmd + ": still starting");
+                        ha = ref.get();
+                    }
+                }
+            }
+            switch (cmd) {
                 case "status" -> {
                     return JSON.valueToTree(ha.status());
                 }
@@ -141,7 +169,7 @@ public final class HaNodeCommand implements Callable<Integer> {
                     return ok();
                 }
                 default -> {
-                    return error("unknown command \"" + req.path("cmd").asText("") + "\" (status, promote, demote, peer-stopped, stop)");
+                    return error("unknown command \"" + cmd + "\" (status, promote, demote, peer-stopped, stop)");
                 }
             }
         } catch (IOException e) {

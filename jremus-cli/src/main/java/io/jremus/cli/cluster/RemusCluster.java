@@ -276,9 +276,8 @@ public final class RemusCluster implements AutoCloseable {
     /** The last lines of every ha-node log and serial console, for a failure message. */
     public String diagnostics(int lines) {
         StringBuilder sb = new StringBuilder();
-        try (Stream<Path> s = Files.walk(work)) {
-            for (Path p : s.filter(f -> f.getFileName().toString().endsWith(".log") || f.getFileName().toString().endsWith(".serial"))
-                    .sorted().toList()) {
+        try {
+            for (Path p : logFiles()) {
                 List<String> all = Files.readAllLines(p, StandardCharsets.UTF_8);
                 sb.append("==> ").append(p).append('\n');
                 for (String l : all.subList(Math.max(0, all.size() - lines), all.size())) sb.append("  ").append(l).append('\n');
@@ -291,13 +290,20 @@ public final class RemusCluster implements AutoCloseable {
 
     /** Copies every ha-node log and console into {@code dir} (for a test report) before {@link #close}. */
     public void saveLogs(Path dir) {
-        try (Stream<Path> s = Files.walk(work)) {
+        try {
             Files.createDirectories(dir);
-            for (Path p : s.filter(f -> f.getFileName().toString().endsWith(".log") || f.getFileName().toString().endsWith(".serial")).toList()) {
+            for (Path p : logFiles()) {
                 Files.copy(p, dir.resolve(work.relativize(p).toString().replace('/', '_')), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
             // best effort: the report still has the diagnostics
+        }
+    }
+
+    /** The ha-node logs and guest consoles under the work directory, sorted. */
+    private List<Path> logFiles() throws IOException {
+        try (Stream<Path> s = Files.walk(work)) {
+            return s.filter(f -> f.getFileName().toString().endsWith(".log") || f.getFileName().toString().endsWith(".serial")).sorted().toList();
         }
     }
 

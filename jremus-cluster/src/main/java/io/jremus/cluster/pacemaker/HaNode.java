@@ -177,7 +177,10 @@ public final class HaNode implements AutoCloseable {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (state == State.PROMOTING && failure == null && System.nanoTime() < deadline) Thread.sleep(5);
             if (state != State.PRIMARY) {
-                throw new IOException("promote: takeover did not complete" + (failure != null ? ": " + failure : " in time"));
+                String why = "promote: takeover did not complete" + (failure != null ? ": " + failure : " in time");
+                // The monitor now reports the failure, and Pacemaker recovers this instance.
+                fail(why);
+                throw new IOException(why);
             }
         } else if (!b.everConnected() && !partialSeed) {
             String refusal = ColdBootPolicy.refusal(config);

@@ -105,6 +105,7 @@ public final class Backup {
     private volatile boolean forceTakeover;
     private volatile boolean abandoned;
     private volatile boolean finished;
+    private volatile Thread receiver;
     private volatile boolean handBackVm;
     private volatile Vm takenOver;
     private RecordWriter back;
@@ -189,6 +190,7 @@ public final class Backup {
             return receiveThenArbitrate();
         } finally {
             finished = true;
+            releaseImage();
         }
     }
 
@@ -209,7 +211,7 @@ public final class Backup {
         lastHeardNanos = System.nanoTime();
         status.accept("backup: primary connected from " + socket.getRemoteSocketAddress());
         Thread.ofPlatform().name("remus-refuser").daemon(true).start(this::refuseOthers);
-        Thread receiver = Thread.ofPlatform().name("remus-receiver").daemon(true).start(this::receive);
+        receiver = Thread.ofPlatform().name("remus-receiver").daemon(true).start(this::receive);
         learnTerm();
         long nextHeartbeat = 0;
         long nextTermCheck = System.nanoTime() + 1_000_000_000L;
@@ -502,6 +504,29 @@ public final class Backup {
                 }
             }
             streamOver = true;
+        }
+    }
+
+    /**
+     * Frees the RAM image (RAM-sized) once {@link #run} is over: a takeover has copied it into the
+     * restored VM, and every other outcome discards it. A long-lived node makes a new Backup per
+     * standby period and must not keep the old ones' images. The receiver ends once the socket
+     * is closed; should it not within the bound, the image is kept (and said) rather than freed
+     * under it.
+     */
+    private void releaseImage() {
+        closeQuietly();
+        Thread r = receiver;
+        try {
+            if (r != null) r.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (r == null || !r.isAlive()) {
+            arena.close();
+        } else {
+            log.warn("the replication receiver did not end; keeping its RAM image allocated");
         }
     }
 

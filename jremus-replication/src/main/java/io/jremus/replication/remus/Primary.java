@@ -243,8 +243,30 @@ public final class Primary {
         return lastAcked;
     }
 
-    /** Runs until the VM stops, the primary goes on alone and the VM stops, or the arbiter refuses. */
+    /**
+     * Runs until the VM stops, the primary goes on alone and the VM stops, or the arbiter refuses.
+     * Once only: it releases the shadow of guest RAM when it returns, so that a long-lived node
+     * protecting one VM with one backup after another does not keep a RAM-sized copy per session.
+     */
     public Outcome run() throws IOException, InterruptedException {
+        try {
+            return runSession();
+        } finally {
+            detachDisks();
+            arena.close(); // shadow and staging; only this thread used them
+        }
+    }
+
+    /**
+     * Stops copying guest writes for the stream: once no backup will take them, they would pile
+     * up in the open epoch for as long as the VM runs. The trackers stay (activity log, write
+     * clock), so a later backup is still resynced in part.
+     */
+    private void detachDisks() {
+        for (DiskSyncTracker t : trackers) t.setDownstream(null);
+    }
+
+    private Outcome runSession() throws IOException, InterruptedException {
         // A primary boots (or restores) the VM itself, so it starts from the current term rather
         // than from a replicated image: learn the term, then claim the primary role for it.
         Grant current = arbiter.request(options.vmId(), options.node(), Role.STANDBY, 0, Duration.ofSeconds(5));
@@ -617,6 +639,7 @@ public final class Primary {
                     term = g.term();
                     vm.pause();
                     for (BufferedOutputGate gate : gates) gate.passThrough(true);
+                    detachDisks();
                     vm.resume();
                     closeQuietly();
                     status.accept("UNPROTECTED: arbiter granted term " + term + " (" + g.reason() + "); the VM keeps running without a backup");

@@ -442,7 +442,7 @@ public final class Primary {
                 n -= n % 512;
                 if (isZero(seg, n)) {
                     zero += n;
-                    continue; // the backup's image starts zero-filled at the same size
+                    continue; // for a full copy the backup empties its image first (zeros)
                 }
                 writer.writeDiskWrite(index, off / 512, seg.asSlice(0, n));
                 stats.resync(false, 0, n);

@@ -44,8 +44,14 @@ class OcfAgentIT {
         for (String tool : List.of("ocf-tester", "socat", "xmllint", "ip")) {
             assumeTrue(which(tool), "skipped: " + tool + " is not installed (scripts/setup-host.sh installs it)");
         }
-        agent = TestGuest.repoRoot().resolve("ha/ocf/jremus/vm");
+        // The agent as an operator installs it (scripts/install-ocf-agent.sh), in a directory
+        // others may enter: ocf-tester also runs it as 'nobody', and a checkout may sit in a
+        // private directory.
         dir = Files.createTempDirectory("jremus-ocft");
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Run installed = sh(List.of(TestGuest.repoRoot().resolve("scripts/install-ocf-agent.sh").toString(), "--prefix", dir.resolve("root").toString()));
+        assertThat(installed.rc()).as(installed.out()).isZero();
+        agent = dir.resolve("root/usr/lib/ocf/resource.d/jremus/vm");
         Path keys = dir.resolve("keys");
         Run k = sh(List.of(TestGuest.repoRoot().resolve("jremus").toString(), "keys", "init", "--dir", keys.toString(), "--nodes", "ocft1,ocft2"));
         assertThat(k.rc()).as(k.out()).isZero();
